@@ -1,0 +1,74 @@
+"""Serializers for devices and device groups."""
+from rest_framework import serializers
+
+from devices.models import Device, DeviceCategory, DeviceGroup, DeviceType
+from homes.api.fields import InHomeField
+from homes.models import Room
+from hubs.models import Hub
+
+
+class SignalMappingsField(serializers.DictField):
+    """IR/RF signals by action name, e.g. {"ON": "0x20DF10EF"}."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.CharField(max_length=4096), **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        bad = [k for k in value if not (1 <= len(k) <= 64)]
+        if bad:
+            raise serializers.ValidationError("action names are 1 to 64 characters")
+        return value
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    room_id = InHomeField(Room, source="room")
+    hub_id = InHomeField(Hub, source="hub", required=False, allow_null=True)
+    type = serializers.ChoiceField(choices=DeviceType.choices)
+    category = serializers.ChoiceField(choices=DeviceCategory.choices)
+    signal_mappings = SignalMappingsField(required=False)
+    value = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True, coerce_to_string=False)
+
+    class Meta:
+        model = Device
+        fields = [
+            "id", "name", "type", "category", "room_id", "hub_id", "is_active", "value", "unit",
+            "signal_mappings", "state", "reported_at", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "state", "reported_at", "created_at", "updated_at"]
+
+
+class DeviceUpdateSerializer(DeviceSerializer):
+    """Type and category describe the hardware; they are fixed once the device exists."""
+
+    class Meta(DeviceSerializer.Meta):
+        read_only_fields = DeviceSerializer.Meta.read_only_fields + ["type", "category"]
+
+    type = serializers.CharField(read_only=True)
+    category = serializers.CharField(read_only=True)
+
+
+class DeviceGroupSerializer(serializers.ModelSerializer):
+    device_ids = serializers.ListField(
+        child=InHomeField(Device), allow_empty=True, max_length=200, write_only=True
+    )
+
+    class Meta:
+        model = DeviceGroup
+        fields = ["id", "name", "icon", "device_ids", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_device_ids(self, devices):
+        seen, duplicates = set(), []
+        for device in devices:
+            if device.pk in seen:
+                duplicates.append(str(device.pk))
+            seen.add(device.pk)
+        if duplicates:
+            raise serializers.ValidationError(f"listed twice: {', '.join(duplicates)}")
+        return devices
+
+    def to_representation(self, group):
+        data = super().to_representation(group)
+        data["device_ids"] = [str(m.device_id) for m in group.members.all()]
+        return data

@@ -1,0 +1,93 @@
+"""The view side of home scoping: resolve the home from the URL through the user's membership."""
+import uuid
+
+from django.utils.functional import cached_property
+from rest_framework import exceptions, viewsets
+
+from homes.models import Home, Membership
+from homes.scoping import Role, role_at_least
+from veahome.errors import ApplicationError
+
+
+def parse_uuid(value) -> uuid.UUID:
+    """An id from the URL; anything that is not a UUID cannot name an object, so 404."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise exceptions.NotFound() from None
+
+
+def require_role(membership_role: str | None, required: str) -> None:
+    if not role_at_least(membership_role, required):
+        raise ApplicationError(
+            "role_required",
+            f"This needs the {required} role in this home or higher.",
+            status_code=403,
+        )
+
+
+class HomeScopedMixin:
+    """For every view under `homes/{homeId}/`.
+
+    A non-member gets 404 for every verb (never 403: that would confirm the home exists).
+    A member whose role is too low for the action gets 403 `role_required`.
+    Roles per action: `read_role` for safe methods, `write_role` otherwise, overridden by
+    `action_roles`.
+    """
+
+    home_url_kwarg = "home_id"
+    read_role = Role.GUEST
+    write_role = Role.MEMBER
+    action_roles: dict[str, str] = {}
+
+    def get_home_id(self):
+        """The home named by the URL; subclasses that start from another object override it."""
+        return parse_uuid(self.kwargs.get(self.home_url_kwarg))
+
+    @cached_property
+    def membership(self) -> Membership:
+        home_id = self.get_home_id()
+        membership = (
+            Membership.objects.select_related("home")
+            .filter(home_id=home_id, user=self.request.user)
+            .first()
+        )
+        if membership is None:
+            raise exceptions.NotFound()
+        return membership
+
+    @property
+    def home(self) -> Home:
+        return self.membership.home
+
+    def required_role(self) -> str:
+        action = getattr(self, "action", None)
+        if action in self.action_roles:
+            return self.action_roles[action]
+        return self.read_role if self.request.method in ("GET", "HEAD", "OPTIONS") else self.write_role
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        require_role(self.membership.role, self.required_role())
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return super().get_queryset().none()
+        return super().get_queryset().in_home(self.home)
+
+    def get_object(self):
+        parse_uuid(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
+        return super().get_object()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):
+            return context
+        context["home"] = self.home
+        return context
+
+
+class HomeScopedViewSet(HomeScopedMixin, viewsets.ModelViewSet):
+    """CRUD for a home-owned model; writes go to the subclass's service hooks."""
+
+    lookup_value_regex = "[^/]+"

@@ -1,0 +1,150 @@
+"""Serializers for accounts, homes, rooms, layout and memberships."""
+from django.contrib.auth import password_validation
+from rest_framework import serializers
+
+from homes.models import Home, Membership, Room, User, validate_timezone
+from homes.scoping import Role
+
+
+class HomeBriefSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Home
+        fields = ["id", "name", "role"]
+
+    def get_role(self, home) -> str | None:
+        return getattr(home, "my_role", None)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    home_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "email", "plan", "home_id"]
+
+    def get_home_id(self, user) -> str | None:
+        homes = self.context.get("homes")
+        return str(homes[0].pk) if homes else None
+
+
+class AuthResponseSerializer(serializers.Serializer):
+    """What login and register return (the app's contract) plus the refresh token."""
+
+    token = serializers.CharField(help_text="Access token for `Authorization: Bearer`.")
+    refresh_token = serializers.CharField()
+    user = UserSerializer()
+    homes = HomeBriefSerializer(many=True)
+
+
+class MeResponseSerializer(serializers.Serializer):
+    user = UserSerializer()
+    homes = HomeBriefSerializer(many=True)
+
+
+class RegisterSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    email = serializers.EmailField(max_length=255)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+
+    def validate_password(self, value):
+        password_validation.validate_password(value)
+        return value
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=255)
+    password = serializers.CharField(max_length=128, write_only=True)
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=2000)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    refresh_token = serializers.CharField()
+
+
+class RoomBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Room
+        fields = ["id", "name"]
+
+
+class HomeSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
+
+    class Meta:
+        model = Home
+        fields = [
+            "id", "name", "timezone", "latitude", "longitude", "address", "layout",
+            "model3d_url", "role", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "layout", "role", "created_at", "updated_at"]
+
+    def get_role(self, home) -> str | None:
+        role = getattr(home, "my_role", None)
+        if role is None and "membership" in self.context:
+            role = self.context["membership"].role
+        return role
+
+
+class HomeDetailSerializer(HomeSerializer):
+    rooms = RoomBriefSerializer(many=True, read_only=True)
+
+    class Meta(HomeSerializer.Meta):
+        fields = HomeSerializer.Meta.fields + ["rooms"]
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Room
+        fields = [
+            "id", "name", "temperature", "humidity", "lights", "power", "scene",
+            "air_quality", "image", "model3d_url", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class LayoutEntrySerializer(serializers.Serializer):
+    x = serializers.FloatField()
+    y = serializers.FloatField()
+    width = serializers.FloatField(min_value=0, required=False)
+    height = serializers.FloatField(min_value=0, required=False)
+    rotation = serializers.FloatField(required=False)
+    floor = serializers.IntegerField(required=False)
+
+
+class LayoutSerializer(serializers.Serializer):
+    layout = serializers.DictField(child=LayoutEntrySerializer(), allow_empty=True)
+
+    def validate_layout(self, layout):
+        home = self.context["home"]
+        room_ids = {str(pk) for pk in home.rooms.values_list("pk", flat=True)}
+        unknown = [key for key in layout if key not in room_ids]
+        if unknown:
+            raise serializers.ValidationError({key: ["not a room of this home"] for key in unknown})
+        return layout
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+    user_id = serializers.UUIDField(source="user.id", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user_id", "email", "name", "role", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=255)
+    role = serializers.ChoiceField(choices=[r for r in Role.values if r != Role.OWNER], default=Role.MEMBER)
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=[r for r in Role.values if r != Role.OWNER])

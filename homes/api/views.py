@@ -1,0 +1,249 @@
+"""Accounts, homes, rooms, layout and members."""
+from django.conf import settings
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from homes import services
+from homes.models import Membership, Room, User
+from homes.scoping import Role
+from homes.selectors import homes_for_user
+from veahome.errors import ApplicationError
+
+from .mixins import HomeScopedMixin
+from .serializers import (
+    AuthResponseSerializer,
+    HomeDetailSerializer,
+    HomeSerializer,
+    LayoutSerializer,
+    LoginSerializer,
+    MemberCreateSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    MeResponseSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    RoomSerializer,
+    TokenPairSerializer,
+)
+
+
+class AuthThrottle(SimpleRateThrottle):
+    """Slows password guessing: per client address, rate from settings.AUTH_THROTTLE_RATE."""
+
+    scope = "auth"
+
+    def get_rate(self):
+        return getattr(settings, "AUTH_THROTTLE_RATE", "30/min")
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def auth_payload(user: User, refresh: RefreshToken | None = None) -> dict:
+    refresh = refresh or RefreshToken.for_user(user)
+    homes = list(homes_for_user(user))
+    data = AuthResponseSerializer(
+        {"token": str(refresh.access_token), "refresh_token": str(refresh), "user": user, "homes": homes},
+        context={"homes": homes},
+    ).data
+    return data
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=RegisterSerializer, responses={201: AuthResponseSerializer}, auth=[])
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, _home = services.user_register(**serializer.validated_data)
+        return Response(auth_payload(user), status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=LoginSerializer, responses={200: AuthResponseSerializer}, auth=[])
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request, email=serializer.validated_data["email"].lower(), password=serializer.validated_data["password"]
+        )
+        if user is None:
+            raise ApplicationError("invalid_credentials", "Invalid email or password.", status_code=401)
+        return Response(auth_payload(user))
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: MeResponseSerializer})
+    def get(self, request):
+        homes = list(homes_for_user(request.user))
+        return Response(MeResponseSerializer({"user": request.user, "homes": homes}, context={"homes": homes}).data)
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, auth=[])
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            old = RefreshToken(serializer.validated_data["refresh_token"])
+            user = User.objects.filter(pk=old.payload.get("user_id"), is_active=True).first()
+            if user is None:
+                raise TokenError("user inactive")
+            old.blacklist()  # rotation: the old refresh token is spent
+            new = RefreshToken.for_user(user)
+        except TokenError:
+            raise ApplicationError("token_invalid", "The refresh token is invalid or expired.", status_code=401) from None
+        return Response(TokenPairSerializer({"token": str(new.access_token), "refresh_token": str(new)}).data)
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=RefreshSerializer, responses={204: None})
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh_token"])
+            if str(token.payload.get("user_id")) != str(request.user.pk):
+                raise TokenError("not this user's token")
+            token.blacklist()
+        except TokenError:
+            raise ApplicationError(
+                "token_invalid", "The refresh token is invalid.", fields={"refreshToken": ["invalid"]}, status_code=400
+            ) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HomeViewSet(HomeScopedMixin, viewsets.ModelViewSet):
+    """`homes` and `homes/{homeId}`: list and create are the user's own; the rest is scoped."""
+
+    serializer_class = HomeSerializer
+    home_url_kwarg = "pk"
+    write_role = Role.ADMIN
+    action_roles = {"destroy": Role.OWNER}
+    pagination_class = None
+
+    def initial(self, request, *args, **kwargs):
+        if self.action in ("list", "create"):
+            return super(HomeScopedMixin, self).initial(request, *args, **kwargs)
+        return super().initial(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return homes_for_user(self.request.user) if self.request.user else homes_for_user(None)
+
+    def get_object(self):
+        home = self.home
+        home.my_role = self.membership.role
+        return home
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return HomeDetailSerializer
+        return HomeSerializer
+
+    def get_serializer_context(self):
+        context = super(HomeScopedMixin, self).get_serializer_context()
+        if self.action not in ("list", "create") and not getattr(self, "swagger_fake_view", False):
+            context["membership"] = self.membership
+        return context
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.home_create(owner=self.request.user, **data)
+        serializer.instance.my_role = Role.OWNER
+
+    def perform_update(self, serializer):
+        serializer.instance = services.home_update(
+            home=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.home_delete(home=instance, actor=self.request.user)
+
+    @extend_schema(request=LayoutSerializer, responses={200: HomeSerializer})
+    @action(detail=True, methods=["put", "get"], url_path="layout")
+    def layout(self, request, pk=None):
+        home = self.get_object()
+        if request.method == "GET":
+            return Response({"layout": home.layout})
+        serializer = LayoutSerializer(data=request.data, context={"home": home})
+        serializer.is_valid(raise_exception=True)
+        services.layout_update(home=home, layout=serializer.validated_data["layout"])
+        return Response(HomeSerializer(home, context=self.get_serializer_context()).data)
+
+    def required_role(self):
+        if self.action == "layout" and self.request.method == "GET":
+            return Role.GUEST
+        return super().required_role()
+
+
+class RoomViewSet(HomeScopedMixin, viewsets.ModelViewSet):
+    queryset = Room.objects.all()
+    serializer_class = RoomSerializer
+    write_role = Role.ADMIN
+
+    def perform_create(self, serializer):
+        serializer.instance = services.room_create(home=self.home, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.room_update(room=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.room_delete(room=instance)
+
+
+class MemberViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The household: owners and admins manage it; anyone may leave."""
+
+    queryset = Membership.objects.select_related("user")
+    serializer_class = MemberSerializer
+    write_role = Role.ADMIN
+    action_roles = {"destroy": Role.GUEST}
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = MemberCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_add(
+            home=self.home, actor_role=self.membership.role, **serializer.validated_data
+        )
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        serializer = MemberUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_update(
+            membership=self.get_object(), actor_role=self.membership.role, **serializer.validated_data
+        )
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer})
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        services.membership_remove(membership=self.get_object(), actor=request.user, actor_role=self.membership.role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+

@@ -1,0 +1,126 @@
+"""Users, homes, memberships (roles) and rooms."""
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from veahome.models import BaseModel
+
+from .scoping import Role, scoped_manager
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f'"{value}" is not an IANA time zone name.', code="invalid_timezone")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("name", email.split("@")[0])
+        return self.create_user(email, password, **extra)
+
+
+class User(BaseModel, AbstractBaseUser, PermissionsMixin):
+    class Plan(models.TextChoices):
+        FREE = "free", "Free"
+        PREMIUM = "premium", "Premium"
+
+    email = models.EmailField(max_length=255, unique=True)
+    name = models.CharField(max_length=255)
+    plan = models.CharField(max_length=50, choices=Plan.choices, default=Plan.FREE)
+    is_staff = models.BooleanField(default=False, help_text="May log into the support admin.")
+    is_active = models.BooleanField(default=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self):
+        return self.email
+
+
+class Home(BaseModel):
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_homes")
+    name = models.CharField(max_length=255)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    address = models.CharField(max_length=500, blank=True)
+    layout = models.JSONField(default=dict, blank=True, help_text="2D layout: {roomId: {x, y, width, height}}")
+    model3d_url = models.URLField(max_length=1000, blank=True)
+
+    objects = scoped_manager(home_path="")
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Membership(BaseModel):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+
+    objects = scoped_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "home"], name="membership_user_home_unique"),
+            models.UniqueConstraint(
+                fields=["home"], condition=models.Q(role="owner"), name="membership_one_owner_per_home"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.home} ({self.role})"
+
+
+class Room(BaseModel):
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=255)
+    temperature = models.DecimalField(max_digits=5, decimal_places=2, default=22.0)
+    humidity = models.DecimalField(max_digits=5, decimal_places=2, default=50.0)
+    lights = models.PositiveIntegerField(default=0)
+    power = models.CharField(max_length=50, default="0W")
+    scene = models.CharField(max_length=255, blank=True)
+    air_quality = models.PositiveIntegerField(null=True, blank=True)
+    image = models.URLField(max_length=1000, blank=True)
+    model3d_url = models.URLField(max_length=1000, blank=True)
+
+    objects = scoped_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            # Target of composite foreign keys: a device or hub slot names a room *and* its home.
+            models.UniqueConstraint(fields=["id", "home"], name="room_id_home_unique"),
+        ]
+
+    def __str__(self):
+        return self.name

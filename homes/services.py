@@ -1,0 +1,152 @@
+"""Every write to users, homes, memberships and rooms."""
+from django.db import IntegrityError, transaction
+
+from realtime import publish
+from veahome.errors import ApplicationError
+
+from .models import Home, Membership, Room, User
+from .scoping import Role
+
+DEFAULT_HOME_NAME = "My Home"
+
+
+@transaction.atomic
+def user_register(*, name: str, email: str, password: str) -> tuple[User, Home]:
+    """Create the account and, as the app expects, a first home called "My Home"."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ApplicationError("email_taken", "An account with this email already exists.", fields={"email": ["taken"]})
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, name=name.strip())
+    except IntegrityError:
+        raise ApplicationError(
+            "email_taken", "An account with this email already exists.", fields={"email": ["taken"]}
+        ) from None
+    home = home_create(owner=user, name=DEFAULT_HOME_NAME)
+    return user, home
+
+
+@transaction.atomic
+def home_create(*, owner: User, name: str, **fields) -> Home:
+    home = Home.objects.create(owner=owner, name=name, **fields)
+    Membership.objects.create(user=owner, home=home, role=Role.OWNER)
+    return home
+
+
+HOME_EDITABLE = {"name", "timezone", "latitude", "longitude", "address", "model3d_url"}
+
+
+@transaction.atomic
+def home_update(*, home: Home, actor: User, **fields) -> Home:
+    for key, value in fields.items():
+        if key not in HOME_EDITABLE:
+            raise ValueError(f"home field {key} is not editable")
+        setattr(home, key, value)
+    home.save()
+    publish(home.pk, "home:update", {"homeId": str(home.pk), "changed": sorted(fields)})
+    return home
+
+
+@transaction.atomic
+def home_delete(*, home: Home, actor: User) -> None:
+    home_id = home.pk
+    publish(home_id, "home:deleted", {"homeId": str(home_id)})
+    home.delete()
+
+
+@transaction.atomic
+def layout_update(*, home: Home, layout: dict) -> Home:
+    """Store the 2D layout; every key must be a room of this home (checked by the serializer)."""
+    home.layout = layout
+    home.save(update_fields=["layout", "updated_at"])
+    publish(home.pk, "home:layout", {"homeId": str(home.pk), "layout": layout})
+    return home
+
+
+def _room_event(room: Room) -> dict:
+    return {"roomId": str(room.pk), "name": room.name}
+
+
+@transaction.atomic
+def room_create(*, home: Home, **fields) -> Room:
+    room = Room.objects.create(home=home, **fields)
+    publish(home.pk, "room:created", _room_event(room))
+    return room
+
+
+@transaction.atomic
+def room_update(*, room: Room, **fields) -> Room:
+    for key, value in fields.items():
+        setattr(room, key, value)
+    room.save()
+    publish(room.home_id, "room:update", _room_event(room) | {"changed": sorted(fields)})
+    return room
+
+
+@transaction.atomic
+def room_delete(*, room: Room) -> None:
+    home_id, data = room.home_id, _room_event(room)
+    room.delete()
+    if isinstance(room.home.layout, dict) and data["roomId"] in room.home.layout:
+        layout = dict(room.home.layout)
+        layout.pop(data["roomId"])
+        Home.objects.filter(pk=home_id).update(layout=layout)
+    publish(home_id, "room:deleted", data)
+
+
+ASSIGNABLE_BY = {
+    # actor role -> roles the actor may grant or take away
+    Role.OWNER: {Role.ADMIN, Role.MEMBER, Role.GUEST},
+    Role.ADMIN: {Role.MEMBER, Role.GUEST},
+}
+
+
+def _check_may_manage(actor_role: str, role: str) -> None:
+    if role not in ASSIGNABLE_BY.get(actor_role, set()):
+        raise ApplicationError(
+            "role_not_assignable",
+            f"A home {actor_role} cannot grant or change the {role} role.",
+            fields={"role": [f"not assignable by {actor_role}"]},
+            status_code=403,
+        )
+
+
+def _membership_event(membership: Membership) -> dict:
+    return {"membershipId": str(membership.pk), "userId": str(membership.user_id), "role": membership.role}
+
+
+@transaction.atomic
+def membership_add(*, home: Home, actor_role: str, email: str, role: str) -> Membership:
+    _check_may_manage(actor_role, role)
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        raise ApplicationError(
+            "user_not_found", "No account uses this email.", fields={"email": ["no such account"]}, status_code=400
+        )
+    if Membership.objects.filter(home=home, user=user).exists():
+        raise ApplicationError("already_member", "This person is already a member of the home.", fields={"email": ["already a member"]})
+    membership = Membership.objects.create(home=home, user=user, role=role)
+    publish(home.pk, "member:added", _membership_event(membership))
+    return membership
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, actor_role: str, role: str) -> Membership:
+    _check_may_manage(actor_role, membership.role)
+    _check_may_manage(actor_role, role)
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    publish(membership.home_id, "member:update", _membership_event(membership))
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: User, actor_role: str) -> None:
+    if membership.role == Role.OWNER:
+        raise ApplicationError("owner_cannot_leave", "The owner cannot be removed from the home.")
+    if membership.user_id != actor.pk:  # anyone may leave; removing others needs the rights
+        _check_may_manage(actor_role, membership.role)
+    data = _membership_event(membership)
+    membership.delete()
+    publish(membership.home_id, "member:removed", data)

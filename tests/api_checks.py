@@ -1,0 +1,81 @@
+"""The endpoint table every home-scoped URL is registered in, and the checks run on each.
+
+For every endpoint: anonymous -> 401, a user of another home -> 404 (never 403, never data),
+a member with the needed role -> 2xx, a member one role short -> 403.
+Suites for later features add their endpoints with `endpoint(...)`.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+ROLES = ["guest", "member", "admin", "owner"]
+
+
+@dataclass
+class Endpoint:
+    name: str
+    method: str
+    url: Callable[[dict], str]
+    body: Callable[[dict], dict] | None = None
+    role: str = "guest"
+
+    def call(self, client, world):
+        body = self.body(world) if self.body else None
+        return getattr(client, self.method)(self.url(world), body, format="json")
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def endpoint(name, method, url, body=None, role="guest"):
+    ENDPOINTS.append(Endpoint(name, method, url, body, role))
+
+
+def H(w):
+    return f"/api/homes/{w['home'].pk}"
+
+
+def _device_body(w):
+    return {"name": "New lamp", "type": "light", "category": "Zigbee", "roomId": str(w["living"].pk)}
+
+
+endpoint("home detail", "get", lambda w: H(w))
+endpoint("home update", "patch", lambda w: H(w), lambda w: {"name": "Renamed"}, role="admin")
+endpoint("home delete", "delete", lambda w: H(w), role="owner")
+endpoint("layout get", "get", lambda w: f"{H(w)}/layout")
+endpoint("layout put", "put", lambda w: f"{H(w)}/layout", lambda w: {"layout": {str(w["living"].pk): {"x": 0, "y": 0}}}, role="admin")
+endpoint("rooms list", "get", lambda w: f"{H(w)}/rooms")
+endpoint("room create", "post", lambda w: f"{H(w)}/rooms", lambda w: {"name": "Office"}, role="admin")
+endpoint("room detail", "get", lambda w: f"{H(w)}/rooms/{w['living'].pk}")
+endpoint("room update", "patch", lambda w: f"{H(w)}/rooms/{w['living'].pk}", lambda w: {"name": "Lounge"}, role="admin")
+endpoint("room delete", "delete", lambda w: f"{H(w)}/rooms/{w['kitchen'].pk}", role="admin")
+endpoint("members list", "get", lambda w: f"{H(w)}/members")
+endpoint("hubs list", "get", lambda w: f"{H(w)}/hubs")
+endpoint("hub detail", "get", lambda w: f"/api/hubs/{w['hub'].pk}")
+endpoint("hub status", "get", lambda w: f"/api/hubs/{w['hub'].pk}/status")
+endpoint("hub rename", "patch", lambda w: f"/api/hubs/{w['hub'].pk}", lambda w: {"name": "Upstairs"}, role="admin")
+endpoint("hub rooms", "post", lambda w: f"/api/hubs/{w['hub'].pk}/rooms", lambda w: {"roomIds": [str(w["living"].pk)]}, role="admin")
+endpoint("devices list", "get", lambda w: f"{H(w)}/devices")
+endpoint("device create", "post", lambda w: f"{H(w)}/devices", _device_body, role="admin")
+endpoint("device detail", "get", lambda w: f"{H(w)}/devices/{w['lamp'].pk}")
+endpoint("device update", "patch", lambda w: f"{H(w)}/devices/{w['lamp'].pk}", lambda w: {"name": "Desk lamp"}, role="admin")
+endpoint("device delete", "delete", lambda w: f"{H(w)}/devices/{w['lamp'].pk}", role="admin")
+endpoint("groups list", "get", lambda w: f"{H(w)}/device-groups")
+endpoint("group create", "post", lambda w: f"{H(w)}/device-groups", lambda w: {"name": "All", "deviceIds": [str(w["lamp"].pk)]}, role="member")
+endpoint("group detail", "get", lambda w: f"{H(w)}/device-groups/{w['group'].pk}")
+endpoint("group update", "put", lambda w: f"{H(w)}/device-groups/{w['group'].pk}", lambda w: {"name": "Two", "deviceIds": [str(w["tv"].pk)]}, role="member")
+endpoint("group delete", "delete", lambda w: f"{H(w)}/device-groups/{w['group'].pk}", role="member")
+endpoint("scenes list", "get", lambda w: f"{H(w)}/scenes")
+endpoint("scene create", "post", lambda w: f"{H(w)}/scenes", lambda w: {"name": "Movie", "deviceStates": {str(w["tv"].pk): {"isActive": True}}}, role="member")
+endpoint("scene detail", "get", lambda w: f"{H(w)}/scenes/{w['scene'].pk}")
+endpoint("scene update", "put", lambda w: f"{H(w)}/scenes/{w['scene'].pk}", lambda w: {"name": "Night", "deviceStates": {str(w["lamp"].pk): {"isActive": False}}}, role="member")
+endpoint("scene delete", "delete", lambda w: f"{H(w)}/scenes/{w['scene'].pk}", role="member")
+endpoint("schedules list", "get", lambda w: f"{H(w)}/schedules")
+endpoint("schedule create", "post", lambda w: f"{H(w)}/schedules", lambda w: {"name": "Wake", "time": "06:45", "days": ["monday", "friday"], "actions": [{"type": "scene", "sceneId": str(w["scene"].pk)}]}, role="member")
+endpoint("schedule detail", "get", lambda w: f"{H(w)}/schedules/{w['schedule'].pk}")
+endpoint("schedule update", "patch", lambda w: f"{H(w)}/schedules/{w['schedule'].pk}", lambda w: {"enabled": False}, role="member")
+endpoint("schedule delete", "delete", lambda w: f"{H(w)}/schedules/{w['schedule'].pk}", role="member")
+endpoint("automations list", "get", lambda w: f"{H(w)}/automations")
+endpoint("automation create", "post", lambda w: f"{H(w)}/automations", lambda w: {"name": "Auto", "trigger": {"type": "time", "at": "22:00"}, "actions": [{"type": "group", "groupId": str(w["group"].pk), "state": {"isActive": False}}]}, role="member")
+endpoint("automation detail", "get", lambda w: f"{H(w)}/automations/{w['automation'].pk}")
+endpoint("automation update", "put", lambda w: f"{H(w)}/automations/{w['automation'].pk}", lambda w: {"name": "Auto 2", "trigger": {"type": "time", "at": "23:00"}, "actions": [{"type": "scene", "sceneId": str(w["scene"].pk)}]}, role="member")
+endpoint("automation delete", "delete", lambda w: f"{H(w)}/automations/{w['automation'].pk}", role="member")

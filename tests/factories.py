@@ -1,0 +1,94 @@
+"""Factories for domain objects (through the services where a write has side rules)."""
+import factory
+
+from automations.models import Automation, Scene, Schedule
+from devices.models import Device, DeviceGroup, DeviceGroupMember
+from homes import services as home_services
+from homes.models import Membership, Room, User
+from hubs.models import Hub, HubRoom
+
+PASSWORD = "password123"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+def make_home(owner=None, **fields):
+    owner = owner or UserFactory()
+    return home_services.home_create(owner=owner, name=fields.pop("name", "Test home"), **fields)
+
+
+def add_member(home, user=None, role="member"):
+    user = user or UserFactory()
+    Membership.objects.create(home=home, user=user, role=role)
+    return user
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    name = factory.Sequence(lambda n: f"Room {n}")
+
+
+class HubFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Hub
+
+    serial_number = factory.Sequence(lambda n: f"VH{n:08d}")
+    name = factory.Sequence(lambda n: f"Hub {n}")
+    status = Hub.Status.ONLINE
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Device
+
+    name = factory.Sequence(lambda n: f"Device {n}")
+    type = "light"
+    category = "Zigbee"
+    home = factory.LazyAttribute(lambda o: o.room.home)
+
+
+def make_group(home, devices, name="Group"):
+    group = DeviceGroup.objects.create(home=home, name=name)
+    DeviceGroupMember.objects.bulk_create([DeviceGroupMember(group=group, device=d) for d in devices])
+    return group
+
+
+def make_scene(home, devices, name="Scene"):
+    return Scene.objects.create(
+        home=home, name=name, device_states={str(d.pk): {"isActive": True} for d in devices}
+    )
+
+
+def make_schedule(home, scene, name="Schedule"):
+    return Schedule.objects.create(
+        home=home, name=name, time="07:00", days=["monday"], actions=[{"type": "scene", "sceneId": str(scene.pk)}]
+    )
+
+
+def make_automation(home, device, name="Automation"):
+    return Automation.objects.create(
+        home=home,
+        name=name,
+        trigger={"type": "device", "deviceId": str(device.pk), "attribute": "isActive", "equals": True},
+        actions=[{"type": "device", "deviceId": str(device.pk), "state": {"isActive": False}}],
+    )
+
+
+def assign_rooms(hub, rooms):
+    for slot, room in enumerate(rooms, start=1):
+        HubRoom.objects.create(hub=hub, room=room, home=hub.home, slot=slot)

@@ -1,0 +1,38 @@
+"""Every home-scoped endpoint: anon 401, outsider 404, enough role 2xx, one role short 403."""
+import pytest
+
+from .api_checks import ENDPOINTS, ROLES
+
+ids = [e.name for e in ENDPOINTS]
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=ids)
+def test_anonymous_is_401(ep, world, anon):
+    response = ep.call(anon, world)
+    assert response.status_code == 401, response.content
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=ids)
+def test_outsider_is_404_and_changes_nothing(ep, world, outsider, django_assert_max_num_queries):
+    response = ep.call(outsider, world)
+    assert response.status_code == 404, response.content
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
+    for name in ("home", "lamp", "scene", "schedule", "group", "automation", "living", "hub"):
+        obj = world[name]
+        fresh = type(obj).objects.get(pk=obj.pk)
+        assert getattr(fresh, "name", None) == getattr(obj, "name", None)
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=ids)
+def test_member_with_role_succeeds(ep, world, as_role):
+    response = ep.call(as_role(ep.role), world)
+    assert 200 <= response.status_code < 300, response.content
+
+
+@pytest.mark.parametrize("ep", [e for e in ENDPOINTS if e.role != "guest"], ids=[e.name for e in ENDPOINTS if e.role != "guest"])
+def test_member_one_role_short_is_403(ep, world, as_role):
+    lower = ROLES[ROLES.index(ep.role) - 1]
+    response = ep.call(as_role(lower), world)
+    assert response.status_code == 403, response.content
+    assert response.json()["error"]["code"] == "role_required"
