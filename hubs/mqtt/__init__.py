@@ -1,0 +1,1 @@
+"""The hubs' MQTT contract: topic strings live here and nowhere else."""

@@ -1,0 +1,69 @@
+"""Build and parse the topics of the hub contract (docs/mqtt.md).
+
+cloud -> hub   hubs/{hubId}/devices/{deviceId}/control
+cloud -> hub   hubs/{hubId}/wifi/config
+cloud -> hub   hubs/{hubId}/devices/{deviceId}/learn
+hub -> cloud   hubs/{hubId}/devices/{deviceId}/state
+hub -> cloud   hubs/{hubId}/devices/{deviceId}/telemetry
+hub -> cloud   hubs/{hubId}/devices/{deviceId}/learned
+hub -> cloud   hubs/{hubId}/status
+"""
+from dataclasses import dataclass
+
+from django.conf import settings
+
+HUB_REPORT_KINDS = ("state", "telemetry", "learned")
+
+
+def _prefix() -> str:
+    prefix = settings.MQTT_TOPIC_PREFIX.strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
+def hub_root(hub_id) -> str:
+    return f"{_prefix()}hubs/{hub_id}"
+
+
+def device_control(hub_id, device_id) -> str:
+    return f"{hub_root(hub_id)}/devices/{device_id}/control"
+
+
+def device_learn(hub_id, device_id) -> str:
+    return f"{hub_root(hub_id)}/devices/{device_id}/learn"
+
+
+def wifi_config(hub_id) -> str:
+    return f"{hub_root(hub_id)}/wifi/config"
+
+
+def hub_status(hub_id) -> str:
+    return f"{hub_root(hub_id)}/status"
+
+
+def subscriptions() -> list[str]:
+    """What the backend's listener subscribes to (hub -> cloud only)."""
+    root = f"{_prefix()}hubs/+"
+    return [f"{root}/devices/+/{kind}" for kind in HUB_REPORT_KINDS] + [f"{root}/status"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: str  # state | telemetry | learned | status
+    hub_id: str
+    device_id: str | None = None
+
+
+def parse(topic: str) -> Incoming | None:
+    """The meaning of a hub -> cloud topic, or None for anything outside the contract."""
+    prefix = _prefix()
+    if prefix:
+        if not topic.startswith(prefix):
+            return None
+        topic = topic[len(prefix):]
+    parts = topic.split("/")
+    if len(parts) == 3 and parts[0] == "hubs" and parts[2] == "status" and parts[1]:
+        return Incoming("status", parts[1])
+    if len(parts) == 5 and parts[0] == "hubs" and parts[2] == "devices" and parts[4] in HUB_REPORT_KINDS:
+        if parts[1] and parts[3]:
+            return Incoming(parts[4], parts[1], parts[3])
+    return None
