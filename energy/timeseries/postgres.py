@@ -9,6 +9,8 @@ import datetime
 import logging
 from typing import Iterable
 
+import psycopg
+
 from django.db import DatabaseError, connection, transaction
 
 from .base import AggRow, Backend, Filter, Row
@@ -98,7 +100,7 @@ class PostgresBackend(Backend):
             return 0
         try:
             self._copy(rows, months)
-        except DatabaseError:
+        except (DatabaseError, psycopg.Error):
             # A partition this process believed in is gone (dropped by retention elsewhere,
             # or its creation was rolled back): forget what we knew and try once more.
             self._partitions.clear()
