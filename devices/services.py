@@ -32,11 +32,23 @@ def device_create(*, home: Home, **fields) -> Device:
 
 @transaction.atomic
 def device_update(*, device: Device, **fields) -> Device:
+    before = (device.is_active, device.value)
     for key, value in fields.items():
         setattr(device, key, value)
     device.save()
+    if (device.is_active, device.value) != before:
+        from energy.services import record_state_change
+
+        record_state_change(device=device, state=_history_state(device))
     publish(device.home_id, "device:update", device_event(device))
     return device
+
+
+def _history_state(device: Device) -> dict:
+    state = {"isActive": device.is_active}
+    if device.value is not None:
+        state["value"] = float(device.value)
+    return state
 
 
 @transaction.atomic

@@ -209,3 +209,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- History and energy (energy/) ---
+# INFLUXDB_URL (above) switches the time-series store from PostgreSQL tables to InfluxDB.
+INFLUXDB_DATABASE = env("INFLUXDB_DATABASE", default="veahome")
+INFLUXDB_TOKEN = env("INFLUXDB_TOKEN", default="")
+INFLUXDB_USERNAME = env("INFLUXDB_USERNAME", default="")
+INFLUXDB_PASSWORD = env("INFLUXDB_PASSWORD", default="")
+INFLUXDB_TIMEOUT = env.float("INFLUXDB_TIMEOUT", default=10.0)
+ENERGY_RAW_RETENTION_DAYS = env.int("ENERGY_RAW_RETENTION_DAYS", default=400)
+ENERGY_UPDATE_THROTTLE_SECONDS = env.float("ENERGY_UPDATE_THROTTLE_SECONDS", default=5.0)
+ENERGY_LIVE_MAX_AGE_SECONDS = env.int("ENERGY_LIVE_MAX_AGE_SECONDS", default=900)
+ENERGY_HISTORY_MAX_POINTS = env.int("ENERGY_HISTORY_MAX_POINTS", default=500)
+ENERGY_ROLLUP_INTERVAL_SECONDS = env.int("ENERGY_ROLLUP_INTERVAL_SECONDS", default=60)

@@ -1,0 +1,187 @@
+"""PostgreSQL backend: a monthly-partitioned, append-only readings table written with COPY.
+
+One row per field value (narrow layout): any device type's fields fit without schema
+changes and every aggregate is a plain GROUP BY. Partitions are created on demand, so
+retention drops whole months; a BRIN index on `ts` keeps range scans cheap at almost no
+write cost, and one B-tree on (device_id, ts) serves a device's history.
+"""
+import datetime
+import logging
+from typing import Iterable
+
+import psycopg
+
+from django.db import DatabaseError, connection, transaction
+
+from .base import AggRow, Backend, Filter, Row
+
+logger = logging.getLogger(__name__)
+
+UTC = datetime.timezone.utc
+TABLE = "energy_reading"
+COLUMNS = "ts, home_id, room_id, device_id, measurement, field, value"
+
+
+def month_start(ts: datetime.datetime) -> datetime.datetime:
+    ts = ts.astimezone(UTC)
+    return datetime.datetime(ts.year, ts.month, 1, tzinfo=UTC)
+
+
+def next_month(start: datetime.datetime) -> datetime.datetime:
+    return start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
+
+
+def partition_name(start: datetime.datetime) -> str:
+    return f"{TABLE}_{start:%Y%m}"
+
+
+def _where(flt: Filter, alias: str = "") -> tuple[str, list]:
+    p = f"{alias}." if alias else ""
+    clauses = [f"{p}home_id = %s", f"{p}ts >= %s", f"{p}ts < %s"]
+    params: list = [flt.home_id, flt.start, flt.end]
+    if flt.device_id:
+        clauses.append(f"{p}device_id = %s")
+        params.append(flt.device_id)
+    if flt.room_id:
+        clauses.append(f"{p}room_id = %s")
+        params.append(flt.room_id)
+    if flt.fields:
+        clauses.append(f"{p}field = ANY(%s)")
+        params.append(list(flt.fields))
+    if flt.measurement:
+        clauses.append(f"{p}measurement = %s")
+        params.append(flt.measurement)
+    return " AND ".join(clauses), params
+
+
+class PostgresBackend(Backend):
+    name = "postgres"
+
+    def __init__(self):
+        # Partitions known to exist in this process: creating one is a catalog write, so
+        # the write path only pays for it once per month per process.
+        self._partitions: set[str] = set()
+
+    def ensure_partitions(self, months: Iterable[datetime.datetime]) -> None:
+        missing = [m for m in months if partition_name(m) not in self._partitions]
+        if not missing:
+            return
+        with connection.cursor() as cursor:
+            for start in missing:
+                name = partition_name(start)
+                # A lock serialises concurrent creators (web, worker, listener) of the same month.
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} "
+                    f"FOR VALUES FROM (%s) TO (%s)",
+                    [start, next_month(start)],
+                )
+                self._partitions.add(name)
+
+    def forget_partitions(self) -> None:
+        self._partitions.clear()
+
+    def write_points(self, points: Iterable) -> int:
+        from . import numeric_fields
+
+        rows = []
+        months = set()
+        written = 0
+        for point in points:
+            values = numeric_fields(point.fields)
+            if not values:
+                continue
+            ts = point.ts.astimezone(UTC)
+            months.add(month_start(ts))
+            written += 1
+            for key, value in values.items():
+                rows.append((ts, point.home_id, point.room_id, point.device_id, point.measurement, key, value))
+        if not rows:
+            return 0
+        try:
+            self._copy(rows, months)
+        except (DatabaseError, psycopg.Error):
+            # A partition this process believed in is gone (dropped by retention elsewhere,
+            # or its creation was rolled back): forget what we knew and try once more.
+            self._partitions.clear()
+            self._copy(rows, months)
+        return written
+
+    def _copy(self, rows: list, months: set) -> None:
+        with transaction.atomic():
+            self.ensure_partitions(sorted(months))
+            with connection.cursor() as cursor:
+                with cursor.copy(f"COPY {TABLE} ({COLUMNS}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
+    def read_range(self, *, limit: int | None = None, **filters) -> list[Row]:
+        flt = Filter(**filters)
+        where, params = _where(flt)
+        sql = (
+            f"SELECT ts, device_id::text, room_id::text, measurement, field, value FROM {TABLE} "
+            f"WHERE {where} ORDER BY ts, device_id, field"
+        )
+        if limit:
+            sql += " LIMIT %s"
+            params.append(limit)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [Row(*r) for r in cursor.fetchall()]
+
+    def aggregate(self, *, window: datetime.timedelta, **filters) -> list[AggRow]:
+        flt = Filter(**filters)
+        where, params = _where(flt)
+        sql = f"""
+            SELECT date_bin(%s, ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+                   device_id::text, room_id::text, measurement, field,
+                   count(*), sum(value), min(value), max(value),
+                   (array_agg(value ORDER BY ts DESC))[1], max(ts)
+            FROM {TABLE} WHERE {where}
+            GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 5
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [window, *params])
+            return [AggRow(*r) for r in cursor.fetchall()]
+
+    def rollup_5m(self, *, cursor, home_id: str, start: datetime.datetime, end: datetime.datetime) -> None:
+        """Fill 5-minute rollups of one home for [start, end) straight from the readings table."""
+        cursor.execute(
+            f"""
+            INSERT INTO energy_rollup (size, bucket, home_id, room_id, device_id, measurement, field,
+                                       count, sum, min, max, last, last_ts)
+            SELECT '5m', date_bin('5 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+                   home_id, room_id, device_id, measurement, field,
+                   count(*), sum(value), min(value), max(value),
+                   (array_agg(value ORDER BY ts DESC))[1], max(ts)
+            FROM {TABLE} WHERE home_id = %s AND ts >= %s AND ts < %s
+            GROUP BY 2, 3, 4, 5, 6, 7
+            """,
+            [home_id, start, end],
+        )
+
+    def delete_before(self, ts: datetime.datetime) -> None:
+        """Drop whole partitions older than `ts`, then trim the one that straddles it."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)
+                FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = %s::regclass
+                """,
+                [TABLE],
+            )
+            for name, _bound in cursor.fetchall():
+                try:
+                    start = datetime.datetime.strptime(name.rsplit("_", 1)[1], "%Y%m").replace(tzinfo=UTC)
+                except ValueError:
+                    continue
+                if next_month(start) <= ts:
+                    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+                    self._partitions.discard(name)
+                    logger.info("dropped readings partition %s", name)
+            cursor.execute(f"DELETE FROM {TABLE} WHERE ts < %s", [ts])
+
+    def drop_all(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {TABLE}")
