@@ -67,6 +67,7 @@ class DynsecAdmin:
         # correlation id -> (done, responses so far, responses expected)
         self._pending: dict[str, tuple[threading.Event, list, int]] = {}
         self._subscribed = threading.Event()
+        self._refused = threading.Event()
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=f"veahome-admin-{uuid.uuid4().hex[:12]}",
@@ -84,13 +85,17 @@ class DynsecAdmin:
         except OSError as exc:
             raise BrokerError(f"broker admin connection failed: {exc}") from exc
         self.client.loop_start()
-        if not self._subscribed.wait(self.timeout):
+        if not self._subscribed.wait(self.timeout) or self._refused.is_set():
             self.close()
             raise BrokerError("broker admin login failed or timed out (check MQTT_ADMIN_URL)")
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
             logger.error("broker admin connection refused: %s", reason_code)
+            # No retry loop: a refused admin login is a configuration error.
+            client.disconnect()
+            self._refused.set()
+            self._subscribed.set()
             return
         client.subscribe(topics.DYNSEC_RESPONSE, qos=1)
 

@@ -8,6 +8,7 @@ import glob
 import hashlib
 import json
 import os
+import pwd
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,9 @@ def render(*, data_dir: Path, host: str, port: int, plugin: str | None = None) -
     return f"""\
 # VeaHome's Mosquitto: written by `manage.py broker_setup`; edits are overwritten.
 per_listener_settings false
+# Run as whoever starts it: started as root, mosquitto would switch to user "mosquitto",
+# which cannot read the data directory (or the dynamic-security file, mode 0600) made here.
+user {pwd.getpwuid(os.geteuid()).pw_name}
 listener {port} {host}
 allow_anonymous false
 plugin {plugin or find_plugin()}

@@ -24,7 +24,7 @@ from django.contrib.auth.hashers import make_password
 from hubs import broker as broker_admin
 from hubs import broker_config, services
 from hubs.models import Hub
-from hubs.mqtt import publisher
+from hubs.mqtt import publisher, topics
 
 HOST = "127.0.0.1"
 TIMEOUT = 5.0
@@ -74,13 +74,18 @@ class Probe:
             self.client.username_pw_set(username, password)
         if will:
             self.client.will_set(will[0], json.dumps(will[1]), qos=1, retain=True)
-        self.client.on_connect = lambda c, u, f, rc, p: self.connects.put(rc)
+        self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda c, u, f, rc, p: self.disconnected.set()
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
         self.client.on_subscribe = lambda c, u, mid, rcs, p: self._subacks.put(rcs)
         self.client.connect(HOST, port, keepalive=30, clean_start=clean_start)
         self.client.loop_start()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            client.disconnect()  # a refused probe should not keep retrying
+        self.connects.put(reason_code)
 
     def _on_message(self, client, userdata, message):
         try:
@@ -153,7 +158,7 @@ class DynsecBroker:
         if factory_secret is None:
             Hub.objects.filter(pk=hub.pk).update(factory_secret_hash=make_password(secret))
         hub, password = services.hub_provision(serial=hub.serial_number, factory_secret=secret)
-        return HubCredentials(str(hub.pk), hub.broker_username, password, str(hub.pk), hub.mqtt_topic)
+        return HubCredentials(str(hub.pk), hub.broker_username, password, str(hub.pk), topics.hub_root(hub.pk))
 
     def close_probes(self) -> None:
         while self.probes:
