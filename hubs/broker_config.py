@@ -77,6 +77,7 @@ persistence_location {data_dir}/
 autosave_on_changes true
 autosave_interval {settings.MQTT_AUTOSAVE_CHANGES}
 
+pid_file {data_dir / "mosquitto.pid"}
 log_dest file {data_dir / "mosquitto.log"}
 log_type error
 log_type warning
