@@ -223,3 +223,15 @@ def test_wifi_input_errors_name_the_field(broker, api, home, body, field):
     if "password" in body and body["password"]:
         assert body["password"] not in response.content.decode()
     assert Hub.objects.get(pk=hub.pk).status == "online"
+
+
+def test_deleting_a_home_releases_its_hubs_and_disconnects_them(broker, api, home):
+    hub = f.HubFactory(home=home)
+    creds = broker.provision(hub)
+    live = broker.connect_hub(creds)
+    assert live.connect_result() == "Success"
+
+    assert api.delete(f"/api/homes/{home.pk}").status_code == 204
+    assert live.disconnected.wait(5)
+    hub.refresh_from_db()
+    assert (hub.home_id, hub.status, hub.broker_username) == (None, "unpaired", "")
