@@ -159,38 +159,37 @@ def _run(commands: list[dict], **kwargs) -> list[dict]:
     return admin().execute(commands, **kwargs)
 
 
-def _upsert_role(rolename: str, acls: list[dict]) -> None:
-    _run(
-        [
-            {"command": "createRole", "rolename": rolename},
-            # modifyRole replaces the ACL list, so a re-run converges on the current rules.
-            {"command": "modifyRole", "rolename": rolename, "acls": acls},
-        ],
-        ignore=("Role already exists",),
-    )
+def _upsert_account(*, username: str, password: str, rolename: str, acls: list[dict], clientid: str | None = None) -> None:
+    """Create the role and client, or bring existing ones up to date.
 
-
-def _upsert_client(username: str, password: str, rolename: str, clientid: str | None = None) -> None:
+    The plugin rewrites its whole state file after every successful command, so the
+    common case (a new account) is one batch of two commands; the update commands only
+    run for what already existed."""
     identity = {"username": username, "password": password, "roles": [{"rolename": rolename, "priority": 0}]}
     if clientid is not None:
         identity["clientid"] = clientid
-    _run(
-        [
-            {"command": "createClient", **identity},
-            # An existing client gets the new password (the broker disconnects its live session).
-            {"command": "modifyClient", **identity},
-            {"command": "enableClient", "username": username},
-        ],
-        ignore=("Client already exists",),
+    role_result, client_result = _run(
+        [{"command": "createRole", "rolename": rolename, "acls": acls}, {"command": "createClient", **identity}],
+        ignore=("Role already exists", "Client already exists"),
     )
+    updates = []
+    if role_result.get("error"):
+        # modifyRole replaces the ACL list, so a re-run converges on the current rules.
+        updates.append({"command": "modifyRole", "rolename": rolename, "acls": acls})
+    if client_result.get("error"):
+        # The broker closes a live session of the client whose password changes.
+        updates.append({"command": "modifyClient", **identity})
+    if updates:
+        _run(updates)
 
 
 def hub_account_set(*, hub_id, password: str) -> str:
     """Create or update the hub's broker account with this password; its client id is
     pinned to the hub id so no other login can take the hub's session over."""
-    _upsert_role(hub_role(hub_id), hub_acls(hub_id))
     username = hub_username(hub_id)
-    _upsert_client(username, password, hub_role(hub_id), clientid=str(hub_id))
+    _upsert_account(
+        username=username, password=password, rolename=hub_role(hub_id), acls=hub_acls(hub_id), clientid=str(hub_id)
+    )
     logger.info("broker account %s set", username)
     return username
 
@@ -209,6 +208,5 @@ def hub_account_delete(*, hub_id) -> None:
 
 def backend_account_set(*, username: str, password: str) -> None:
     """The backend's own account (publisher and mqtt_listen) and its role."""
-    _upsert_role(BACKEND_ROLE, backend_acls())
-    _upsert_client(username, password, BACKEND_ROLE)
+    _upsert_account(username=username, password=password, rolename=BACKEND_ROLE, acls=backend_acls())
     logger.info("broker account %s set", username)
