@@ -1,6 +1,7 @@
 """Every write to users, homes, memberships and rooms."""
 from django.db import IntegrityError, transaction
 
+from hubs.services import hub_unpair
 from realtime import publish
 from veahome.errors import ApplicationError
 
@@ -51,6 +52,9 @@ def home_update(*, home: Home, actor: User, **fields) -> Home:
 @transaction.atomic
 def home_delete(*, home: Home, actor: User) -> None:
     home_id = home.pk
+    # Its hubs are released through unpairing so their broker accounts go with the home.
+    for hub in home.hubs.all():
+        hub_unpair(hub=hub)
     publish(home_id, "home:deleted", {"homeId": str(home_id)})
     home.delete()
 

@@ -26,6 +26,10 @@ class Hub(BaseModel):
     # Set by the manufacturing import; only a hash is kept.
     factory_secret_hash = models.CharField(max_length=255, blank=True)
     paired_at = models.DateTimeField(null=True, blank=True)
+    # The hub's broker account (Mosquitto dynamic security). The broker keeps the only
+    # password hash; an empty username means no account exists to revoke.
+    broker_username = models.CharField(max_length=64, blank=True)
+    credentials_rotated_at = models.DateTimeField(null=True, blank=True)
 
     objects = scoped_manager()
 

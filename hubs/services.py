@@ -1,11 +1,26 @@
-"""Every write to hubs and their room slots."""
-from django.db import transaction
+"""Every write to hubs: pairing, provisioning, Wi-Fi, room slots."""
+import logging
+import re
+import secrets
+from functools import lru_cache
 
-from homes.models import Room
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+
+from devices.models import Device
+from homes.models import Home, Room
 from realtime import publish
 from veahome.errors import ApplicationError
 
+from . import broker
 from .models import Hub, HubRoom
+from .mqtt import publisher, topics
+
+logger = logging.getLogger(__name__)
+
+QR_PREFIX = "VEAHUB-"
+SERIAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
 
 MAX_ROOMS_PER_HUB = len(HubRoom.SLOTS)
 
@@ -50,3 +65,193 @@ def hub_update(*, hub: Hub, **fields) -> Hub:
     hub.save()
     publish(hub.home_id, "hub:update", hub_event(hub) | {"name": hub.name})
     return hub
+
+
+def serial_from_qr(qr_code: str) -> str:
+    """The serial number in a hub's QR code (`VEAHUB-{serial}`)."""
+    code = qr_code.strip()
+    serial = code[len(QR_PREFIX):] if code.upper().startswith(QR_PREFIX) else ""
+    if not SERIAL_RE.match(serial):
+        raise ApplicationError(
+            "invalid_qr_code",
+            f"Not a VeaHome hub code (expected {QR_PREFIX}<serial>).",
+            fields={"qrCode": ["expected VEAHUB-<serial>"]},
+            status_code=400,
+        )
+    return serial
+
+
+def _broker_unavailable(exc: Exception) -> ApplicationError:
+    logger.error("broker administration failed: %s", exc)
+    return ApplicationError("broker_unavailable", "The hub link is unavailable; try again shortly.", status_code=503)
+
+
+@transaction.atomic
+def hub_pair(*, serial: str, home: Home) -> tuple[Hub, bool]:
+    """Claim an unpaired hub for `home`. Returns (hub, newly_paired); pairing a hub to the
+    home it already belongs to changes nothing. A hub of another home is never taken over."""
+    hub = Hub.objects.select_for_update().filter(serial_number=serial).first()
+    if hub is None:
+        raise ApplicationError(
+            "hub_not_found", "No VeaHome hub has this code.", fields={"qrCode": ["unknown hub"]}, status_code=404
+        )
+    if hub.home_id == home.pk:
+        return hub, False
+    if hub.home_id is not None:
+        raise ApplicationError(
+            "hub_paired_elsewhere",
+            "This hub belongs to another home; it must be unpaired there first.",
+            fields={"qrCode": ["paired to another home"]},
+        )
+    hub.home = home
+    hub.status = Hub.Status.PAIRING
+    hub.paired_at = timezone.now()
+    hub.mqtt_topic = topics.hub_root(hub.pk)
+    hub.save(update_fields=["home", "status", "paired_at", "mqtt_topic", "updated_at"])
+    publish(home.pk, "hub:paired", hub_event(hub) | {"name": hub.name, "serialNumber": hub.serial_number})
+    return hub, True
+
+
+@transaction.atomic
+def hub_unpair(*, hub: Hub) -> Hub:
+    """Release the hub from its home and revoke its broker account at once.
+
+    The hub's devices stay in the home (with their rooms, history, scenes and groups) but
+    lose their hub: a device's hub must belong to the device's home (composite foreign key),
+    and deleting a household's devices because a hub is swapped would lose their history.
+    They can be given a new hub of the same home. The hub's room slots are released.
+    """
+    hub = Hub.objects.select_for_update().get(pk=hub.pk)
+    home_id = hub.home_id
+    if home_id is None:
+        return hub
+    detached = [str(pk) for pk in Device.objects.filter(hub=hub).values_list("pk", flat=True)]
+    Device.objects.filter(hub=hub).update(hub=None, updated_at=timezone.now())
+    HubRoom.objects.filter(hub=hub).delete()
+    revoke = bool(hub.broker_username)
+    hub.home = None
+    hub.status = Hub.Status.UNPAIRED
+    hub.paired_at = None
+    hub.mqtt_topic = ""
+    hub.wifi_ssid = ""
+    hub.wifi_connected = False
+    hub.broker_username = ""
+    hub.credentials_rotated_at = None
+    hub.save()
+    publish(home_id, "hub:unpaired", {"hubId": str(hub.pk), "deviceIds": detached})
+    if revoke:
+        # Last, so a broker failure rolls the whole unpairing back instead of leaving a
+        # released hub that can still connect.
+        try:
+            broker.hub_account_delete(hub_id=hub.pk)
+        except broker.BrokerError as exc:
+            raise _broker_unavailable(exc) from exc
+    return hub
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    # Checked when the serial is unknown so both failures take the same time.
+    return make_password(secrets.token_urlsafe(16))
+
+
+@transaction.atomic
+def hub_provision(*, serial: str, factory_secret: str) -> tuple[Hub, str]:
+    """Issue the hub a fresh broker password (returned once, never stored here).
+
+    Authenticated by the factory secret; only a paired hub gets an account, so an
+    unpaired (or unpaired-since) hub cannot reach the broker at all.
+    """
+    hub = Hub.objects.select_for_update().filter(serial_number=serial).first()
+    encoded = hub.factory_secret_hash if hub is not None and hub.factory_secret_hash else _decoy_hash()
+    if not check_password(factory_secret, encoded) or hub is None or not hub.factory_secret_hash:
+        logger.warning("hub provisioning refused for serial %r", serial)
+        raise ApplicationError("invalid_credentials", "Unknown serial number or wrong factory secret.", status_code=401)
+    if hub.home_id is None:
+        raise ApplicationError(
+            "hub_not_paired", "This hub is not paired to a home yet: pair it in the app, then retry.", status_code=409
+        )
+    password = secrets.token_urlsafe(32)
+    hub.broker_username = broker.hub_username(hub.pk)
+    hub.credentials_rotated_at = timezone.now()
+    hub.save(update_fields=["broker_username", "credentials_rotated_at", "updated_at"])
+    try:
+        broker.hub_account_set(hub_id=hub.pk, password=password)
+    except broker.BrokerError as exc:
+        raise _broker_unavailable(exc) from exc
+    logger.info("hub %s provisioned broker credentials", hub.pk)
+    return hub, password
+
+
+@transaction.atomic
+def hub_wifi_configure(*, hub: Hub, ssid: str, password: str) -> Hub:
+    """Send Wi-Fi settings to the hub; it shows `connecting` until it reports online.
+    The password only passes through: never stored, never logged."""
+    hub = Hub.objects.select_for_update().get(pk=hub.pk)
+    hub.wifi_ssid = ssid
+    hub.wifi_connected = False
+    hub.status = Hub.Status.CONNECTING
+    hub.save(update_fields=["wifi_ssid", "wifi_connected", "status", "updated_at"])
+    publish(hub.home_id, "hub:status", hub_event(hub))
+    try:
+        publisher.send_wifi_config(hub_id=hub.pk, ssid=ssid, password=password)
+    except (publisher.PublishError, OSError) as exc:
+        logger.error("Wi-Fi settings for hub %s not published: %s", hub.pk, type(exc).__name__)
+        raise ApplicationError(
+            "hub_unreachable", "The Wi-Fi settings could not be sent to the hub; try again.", status_code=503
+        ) from None
+    return hub
+
+
+class ImportRowsError(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+MIN_FACTORY_SECRET = 16
+
+
+@transaction.atomic
+def hubs_import(*, rows: list[list[str]]) -> dict:
+    """Register manufactured hubs from (serial, factory_secret[, firmware]) rows; all or nothing.
+    Row numbers in errors count from the first data row. Secrets are only ever hashed."""
+    problems, parsed, seen = [], [], set()
+    for number, row in enumerate(rows, start=1):
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            continue
+        if len(cells) not in (2, 3):
+            problems.append(f"row {number}: expected serial,factory_secret[,firmware]")
+            continue
+        serial, secret, firmware = cells[0], cells[1], cells[2] if len(cells) == 3 else ""
+        if not SERIAL_RE.match(serial):
+            problems.append(f"row {number}: invalid serial {serial!r}")
+        elif serial in seen:
+            problems.append(f"row {number}: serial {serial} listed twice")
+        elif len(secret) < MIN_FACTORY_SECRET:
+            problems.append(f"row {number}: factory secret shorter than {MIN_FACTORY_SECRET} characters")
+        else:
+            seen.add(serial)
+            parsed.append((serial, secret, firmware[:64]))
+    if problems:
+        raise ImportRowsError(problems)
+    existing = {h.serial_number: h for h in Hub.objects.select_for_update().filter(serial_number__in=seen)}
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for serial, secret, firmware in parsed:
+        hub = existing.get(serial)
+        if hub is None:
+            Hub.objects.create(serial_number=serial, factory_secret_hash=make_password(secret), firmware=firmware)
+            counts["created"] += 1
+            continue
+        changed = []
+        if not hub.factory_secret_hash or not check_password(secret, hub.factory_secret_hash):
+            hub.factory_secret_hash = make_password(secret)
+            changed.append("factory_secret_hash")
+        if firmware and firmware != hub.firmware:
+            hub.firmware = firmware
+            changed.append("firmware")
+        if changed:
+            hub.save(update_fields=[*changed, "updated_at"])
+        counts["updated" if changed else "unchanged"] += 1
+    return counts

@@ -86,3 +86,52 @@ ensure_database() {
     createdb -h 127.0.0.1 -U postgres "$name"
   fi
 }
+
+ensure_project_broker() {
+  # The project's own Mosquitto (dynamic-security plugin: per-hub accounts) on MQTT_URL's
+  # host and port, config and data under .run/mosquitto/. Account passwords missing from
+  # MQTT_URL / MQTT_ADMIN_URL are generated once and kept in .run/mosquitto/accounts.env
+  # (mode 600); both variables are exported complete for the processes started afterwards.
+  # To change the admin password, stop the broker and delete .run/mosquitto/.
+  apt_install mosquitto mosquitto
+  local dir="$ROOT/.run/mosquitto"
+  mkdir -p "$dir" && chmod 700 "$dir"
+  eval "$("$PY" - "$dir/accounts.env" <<'PY'
+import os, secrets, shlex, sys
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+store = Path(sys.argv[1])
+saved = dict(l.split("=", 1) for l in store.read_text().split()) if store.exists() else {}
+backend = urlsplit(os.environ.get("MQTT_URL") or "mqtt://127.0.0.1:1883")
+admin = urlsplit(os.environ.get("MQTT_ADMIN_URL") or f"mqtt://{backend.hostname}:{backend.port or 1883}")
+
+def complete(var, url, default_user):
+    user = unquote(url.username or "") or default_user
+    password = unquote(url.password or "") or saved.get(f"{var}_PASSWORD") or secrets.token_urlsafe(24)
+    saved[f"{var}_PASSWORD"] = password
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{url.hostname}:{url.port or 1883}"
+    return f"{url.scheme}://{netloc}"
+
+env = {"MQTT_URL": complete("MQTT_URL", backend, "veahome-backend"),
+       "MQTT_ADMIN_URL": complete("MQTT_ADMIN_URL", admin, "veahome-admin")}
+fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as out:
+    out.write("".join(f"{k}={v}\n" for k, v in saved.items()))
+for key, value in env.items():
+    print(f"export {key}={shlex.quote(value)}")
+print(f"_broker_host={shlex.quote(backend.hostname)} _broker_port={backend.port or 1883}")
+PY
+)"
+  "$PY" "$ROOT/manage.py" broker_setup --config-dir "$dir" >/dev/null
+  if [ -f "$dir/mosquitto.pid" ] && kill -0 "$(cat "$dir/mosquitto.pid")" 2>/dev/null; then
+    :
+  elif port_open "$_broker_host" "$_broker_port"; then
+    log "port $_broker_port is taken by another MQTT broker: point MQTT_URL at a free port"; return 1
+  else
+    log "starting the project's Mosquitto on $_broker_host:$_broker_port"
+    mosquitto -d -c "$dir/mosquitto.conf"
+    wait_port "$_broker_host" "$_broker_port" Mosquitto
+  fi
+  "$PY" "$ROOT/manage.py" broker_setup --accounts >/dev/null
+}

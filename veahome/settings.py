@@ -222,3 +222,15 @@ ENERGY_UPDATE_THROTTLE_SECONDS = env.float("ENERGY_UPDATE_THROTTLE_SECONDS", def
 ENERGY_LIVE_MAX_AGE_SECONDS = env.int("ENERGY_LIVE_MAX_AGE_SECONDS", default=900)
 ENERGY_HISTORY_MAX_POINTS = env.int("ENERGY_HISTORY_MAX_POINTS", default=500)
 ENERGY_ROLLUP_INTERVAL_SECONDS = env.int("ENERGY_ROLLUP_INTERVAL_SECONDS", default=60)
+
+# --- Hubs: broker administration, hub provisioning, pairing ---
+# The broker's dynamic-security admin account (mqtt://user:password@host:port); empty
+# disables per-hub credentials (provisioning answers 503).
+MQTT_ADMIN_URL = env("MQTT_ADMIN_URL", default="")
+# The broker address handed to hubs at provisioning, when it differs from MQTT_URL's.
+MQTT_PUBLIC_URL = env("MQTT_PUBLIC_URL", default="")
+MQTT_DYNSEC_PLUGIN = env("MQTT_DYNSEC_PLUGIN", default="")
+MQTT_MAX_QUEUED_MESSAGES = env.int("MQTT_MAX_QUEUED_MESSAGES", default=100_000)
+MQTT_MAX_INFLIGHT_MESSAGES = env.int("MQTT_MAX_INFLIGHT_MESSAGES", default=100)
+MQTT_AUTOSAVE_CHANGES = env.int("MQTT_AUTOSAVE_CHANGES", default=1000)
+HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min")

@@ -35,3 +35,41 @@ class HubStatusSerializer(serializers.ModelSerializer):
 
 class HubRoomsSerializer(serializers.Serializer):
     room_ids = serializers.ListField(child=InHomeField(Room), allow_empty=True, max_length=10)
+
+
+class HubPairSerializer(serializers.Serializer):
+    qr_code = serializers.CharField(max_length=100)
+    home_id = serializers.UUIDField()
+
+
+class HubWifiSerializer(serializers.Serializer):
+    ssid = serializers.CharField(max_length=32)
+    # Blank for an open network; WPA2 passphrases are 8-63 characters. Write-only, never echoed.
+    password = serializers.CharField(
+        max_length=63, allow_blank=True, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+
+    def validate_password(self, value: str) -> str:
+        if value and len(value) < 8:
+            raise serializers.ValidationError("A Wi-Fi password has 8 to 63 characters (or none for an open network).")
+        return value
+
+
+class HubProvisionSerializer(serializers.Serializer):
+    serial = serializers.CharField(max_length=64)
+    factory_secret = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
+
+
+class MqttCredentialsSerializer(serializers.Serializer):
+    host = serializers.CharField()
+    port = serializers.IntegerField()
+    tls = serializers.BooleanField()
+    username = serializers.CharField()
+    password = serializers.CharField()
+    client_id = serializers.CharField()
+    topic_root = serializers.CharField()
+
+
+class HubProvisionResponseSerializer(serializers.Serializer):
+    hub_id = serializers.UUIDField()
+    mqtt = MqttCredentialsSerializer()

@@ -1,3 +1,5 @@
+from django.urls import re_path
+
 from veahome.routers import HOME, OptionalSlashRouter
 
 from . import views
@@ -6,4 +8,8 @@ router = OptionalSlashRouter()
 router.register(rf"{HOME}/hubs", views.HomeHubViewSet, basename="home-hub")
 router.register(r"hubs", views.HubViewSet, basename="hub")
 
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(r"^hub/pair/?$", views.HubPairView.as_view(), name="hub-pair"),
+    re_path(r"^hub/provision/?$", views.HubProvisionView.as_view(), name="hub-provision"),
+    *router.urls,
+]

@@ -1,17 +1,31 @@
-"""Hubs: the home's list, a hub's detail and status, its room slots."""
+"""Hubs: pairing and provisioning, the home's list, a hub's detail, status, Wi-Fi and room slots."""
+from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
-from homes.api.mixins import HomeScopedMixin, parse_uuid
+from homes.api.mixins import HomeScopedMixin, parse_uuid, require_role
+from homes.models import Membership
 from homes.scoping import Role
-from hubs import services
+from hubs import broker, services
 from hubs.models import Hub, HubRoom
-from rest_framework import exceptions
+from hubs.mqtt import topics
+from hubs.mqtt.publisher import broker_params
 
-from .serializers import HubRoomsSerializer, HubSerializer, HubStatusSerializer
+from .serializers import (
+    HubPairSerializer,
+    HubProvisionResponseSerializer,
+    HubProvisionSerializer,
+    HubRoomsSerializer,
+    HubSerializer,
+    HubStatusSerializer,
+    HubWifiSerializer,
+)
 
 
 def hubs_with_slots():
@@ -38,8 +52,10 @@ class HubScopedMixin(HomeScopedMixin):
         return home_id
 
 
-class HubViewSet(HubScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """`hubs/{hubId}`, `hubs/{hubId}/status`, `hubs/{hubId}/rooms`."""
+class HubViewSet(
+    HubScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """`hubs/{hubId}` (DELETE unpairs), `hubs/{hubId}/status`, `/rooms`, `/wifi`, `/unpair`."""
 
     queryset = hubs_with_slots()
     serializer_class = HubSerializer
@@ -47,6 +63,24 @@ class HubViewSet(HubScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMi
 
     def perform_update(self, serializer):
         serializer.instance = services.hub_update(hub=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.hub_unpair(hub=instance)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def unpair(self, request, pk=None):
+        services.hub_unpair(hub=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=HubWifiSerializer, responses={200: HubStatusSerializer})
+    @action(detail=True, methods=["post"])
+    def wifi(self, request, pk=None):
+        hub = self.get_object()
+        serializer = HubWifiSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        hub = services.hub_wifi_configure(hub=hub, **serializer.validated_data)
+        return Response(HubStatusSerializer(self.get_queryset().get(pk=hub.pk)).data)
 
     @extend_schema(responses={200: HubStatusSerializer})
     @action(detail=True, methods=["get"])
@@ -61,3 +95,67 @@ class HubViewSet(HubScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMi
         serializer.is_valid(raise_exception=True)
         services.hub_rooms_assign(hub=hub, rooms=serializer.validated_data["room_ids"])
         return Response(HubSerializer(self.get_queryset().get(pk=hub.pk)).data)
+
+
+class HubPairView(APIView):
+    """`POST hub/pair {qrCode, homeId}`: claim an unpaired hub for a home the caller administers."""
+
+    @extend_schema(request=HubPairSerializer, responses={200: HubSerializer, 201: HubSerializer})
+    def post(self, request):
+        serializer = HubPairSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = (
+            Membership.objects.select_related("home")
+            .filter(home_id=serializer.validated_data["home_id"], user=request.user)
+            .first()
+        )
+        if membership is None:
+            raise exceptions.NotFound()
+        require_role(membership.role, Role.ADMIN)
+        serial = services.serial_from_qr(serializer.validated_data["qr_code"])
+        hub, paired = services.hub_pair(serial=serial, home=membership.home)
+        data = HubSerializer(hubs_with_slots().get(pk=hub.pk)).data
+        return Response(data, status=status.HTTP_201_CREATED if paired else status.HTTP_200_OK)
+
+
+class ProvisionThrottle(SimpleRateThrottle):
+    """Slows factory-secret guessing: per client address, rate from settings."""
+
+    scope = "hub_provision"
+
+    def get_rate(self):
+        return settings.HUB_PROVISION_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class HubProvisionView(APIView):
+    """`POST hub/provision {serial, factorySecret}`: called by a hub, not the app. Rotates and
+    returns the hub's broker credentials (the password is shown once)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ProvisionThrottle]
+
+    @extend_schema(request=HubProvisionSerializer, responses={200: HubProvisionResponseSerializer}, auth=[])
+    def post(self, request):
+        serializer = HubProvisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        hub, password = services.hub_provision(**serializer.validated_data)
+        params = broker_params(settings.MQTT_PUBLIC_URL or settings.MQTT_URL)
+        body = {
+            "hub_id": hub.pk,
+            "mqtt": {
+                "host": params["host"],
+                "port": params["port"],
+                "tls": params["tls"],
+                "username": hub.broker_username or broker.hub_username(hub.pk),
+                "password": password,
+                "client_id": str(hub.pk),
+                "topic_root": topics.hub_root(hub.pk),
+            },
+        }
+        response = Response(HubProvisionResponseSerializer(body).data)
+        response["Cache-Control"] = "no-store"
+        return response

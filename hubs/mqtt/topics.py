@@ -40,6 +40,25 @@ def hub_status(hub_id) -> str:
     return f"{hub_root(hub_id)}/status"
 
 
+# Cloud -> hub topics, relative to a hub's root: the only topics a hub may subscribe to,
+# and the only ones under its root it may not publish to.
+HUB_COMMAND_SUFFIXES = ("devices/+/control", "devices/+/learn", "wifi/config")
+
+# Mosquitto dynamic-security's command topic (broker administration, not the hub contract).
+DYNSEC_CONTROL = "$CONTROL/dynamic-security/v1"
+DYNSEC_RESPONSE = f"{DYNSEC_CONTROL}/response"
+
+
+def hub_all(hub_id) -> str:
+    """Every topic under one hub's root (`+` for every hub)."""
+    return f"{hub_root(hub_id)}/#"
+
+
+def hub_commands(hub_id) -> list[str]:
+    """Filters for the cloud -> hub topics of one hub (`+` for every hub)."""
+    return [f"{hub_root(hub_id)}/{suffix}" for suffix in HUB_COMMAND_SUFFIXES]
+
+
 def subscriptions() -> list[str]:
     """What the backend's listener subscribes to (hub -> cloud only)."""
     root = f"{_prefix()}hubs/+"
