@@ -1,10 +1,19 @@
 """Every write of the energy app: points in, state changes, tariffs, budgets, ingestion tokens."""
 import datetime
+import hashlib
+import hmac
 import logging
+import secrets
 
 from django.db import transaction
 
-from . import live, rollups
+from devices.models import Device
+from homes.models import Home
+from realtime import publish
+from veahome.errors import ApplicationError
+
+from . import live, periods, rollups
+from .models import Budget, IngestionToken, Tariff
 from .timeseries import Point, numeric_fields, write_points
 
 logger = logging.getLogger(__name__)
@@ -43,3 +52,139 @@ def record_state_change(*, device, state: dict, ts: datetime.datetime | None = N
         fields=fields, room_id=str(device.room_id) if device.room_id else None,
     )
     return ingest_points(points=[point])
+
+
+def drop_expired_readings(*, now: datetime.datetime | None = None) -> datetime.datetime:
+    """Drop raw points older than the retention, never ones whose rollups are still pending."""
+    from django.conf import settings
+    from django.db import connection
+
+    from .timeseries import get_backend
+
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    cutoff = now - datetime.timedelta(days=settings.ENERGY_RAW_RETENTION_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(hour) FROM energy_rollup_dirty")
+        oldest_pending = cursor.fetchone()[0]
+    if oldest_pending is not None and oldest_pending < cutoff:
+        cutoff = oldest_pending
+    get_backend().delete_before(cutoff)
+    logger.info("dropped raw readings before %s", cutoff.isoformat())
+    return cutoff
+
+
+# -- tariffs ------------------------------------------------------------------------------
+
+def _tariff_in_effect(tariff: Tariff) -> bool:
+    return tariff.valid_from <= periods.local_today(tariff.home.tz)
+
+
+@transaction.atomic
+def tariff_create(*, home: Home, **fields) -> Tariff:
+    if Tariff.objects.in_home(home).filter(valid_from=fields["valid_from"]).exists():
+        raise ApplicationError("tariff_exists", "A tariff already starts on that date.", fields={"validFrom": ["Taken."]})
+    tariff = Tariff.objects.create(home=home, **fields)
+    publish(home.pk, "tariff:created", {"tariffId": str(tariff.pk), "validFrom": tariff.valid_from.isoformat()})
+    return tariff
+
+
+def _refuse_past(tariff: Tariff, verb: str) -> None:
+    # Past costs are computed from the tariffs in force then; changing one would rewrite them.
+    if _tariff_in_effect(tariff):
+        raise ApplicationError(
+            "tariff_in_effect",
+            f"This tariff already applies; {verb} it would change past costs. Add a new tariff valid from a later date.",
+        )
+
+
+@transaction.atomic
+def tariff_update(*, tariff: Tariff, **fields) -> Tariff:
+    _refuse_past(tariff, "changing")
+    new_start = fields.get("valid_from")
+    if new_start is not None and new_start <= periods.local_today(tariff.home.tz):
+        raise ApplicationError("tariff_in_past", "A tariff can only be moved to a future date.", fields={"validFrom": ["Must be after today."]}, status_code=400)
+    for key, value in fields.items():
+        setattr(tariff, key, value)
+    tariff.save()
+    publish(tariff.home_id, "tariff:update", {"tariffId": str(tariff.pk)})
+    return tariff
+
+
+@transaction.atomic
+def tariff_delete(*, tariff: Tariff) -> None:
+    _refuse_past(tariff, "deleting")
+    home_id, data = tariff.home_id, {"tariffId": str(tariff.pk)}
+    tariff.delete()
+    publish(home_id, "tariff:deleted", data)
+
+
+# -- budgets ------------------------------------------------------------------------------
+
+@transaction.atomic
+def budget_set(*, home: Home, kind: str, amount) -> Budget:
+    budget, _ = Budget.objects.update_or_create(home=home, defaults={"kind": kind, "amount": amount, "notified_month": None})
+    publish(home.pk, "budget:update", {"kind": kind, "amount": str(budget.amount)})
+    return budget
+
+
+@transaction.atomic
+def budget_delete(*, budget: Budget) -> None:
+    home_id = budget.home_id
+    budget.delete()
+    publish(home_id, "budget:update", {"kind": None, "amount": None})
+
+
+def budget_mark_notified(*, budget: Budget, month: datetime.date) -> None:
+    """For the alerts feature: remember that this month's crossing was announced."""
+    Budget.objects.filter(pk=budget.pk).update(notified_month=month)
+
+
+# -- HTTP ingestion ------------------------------------------------------------------------
+
+TOKEN_PREFIX_BYTES = 6
+
+
+def _hash_secret(secret: str) -> str:
+    # The secret is 32 random bytes, not a password: a fast hash is enough and keeps
+    # per-request checks cheap; only the hash is stored.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def ingestion_token_issue(*, device: Device) -> str:
+    """A new token for a device (replacing any old one); the clear text is returned once."""
+    prefix, secret = secrets.token_hex(TOKEN_PREFIX_BYTES), secrets.token_urlsafe(32)
+    IngestionToken.objects.update_or_create(
+        device=device, defaults={"prefix": prefix, "secret_hash": _hash_secret(secret), "last_used_at": None}
+    )
+    publish(device.home_id, "device:ingestion-token", {"deviceId": str(device.pk), "prefix": prefix})
+    return f"vht_{prefix}.{secret}"
+
+
+@transaction.atomic
+def ingestion_token_revoke(*, device: Device) -> None:
+    IngestionToken.objects.filter(device=device).delete()
+    publish(device.home_id, "device:ingestion-token", {"deviceId": str(device.pk), "prefix": None})
+
+
+def device_for_token(token: str) -> Device | None:
+    """The device a presented token belongs to, or None (constant-time comparison)."""
+    body = token[4:] if token.startswith("vht_") else ""
+    prefix, _, secret = body.partition(".")
+    if not prefix or not secret:
+        return None
+    row = IngestionToken.objects.select_related("device__home").filter(prefix=prefix).first()
+    if row is None or not hmac.compare_digest(row.secret_hash, _hash_secret(secret)):
+        return None
+    IngestionToken.objects.filter(pk=row.pk).update(last_used_at=datetime.datetime.now(datetime.timezone.utc))
+    return row.device
+
+
+def ingest_device_readings(*, device: Device, readings: list[dict]) -> int:
+    """Validated readings ({"ts", "fields"}) of one device, as one batch."""
+    points = [
+        Point(measurement="telemetry", home_id=str(device.home_id), device_id=str(device.pk), ts=r["ts"],
+              fields=r["fields"], room_id=str(device.room_id) if device.room_id else None)
+        for r in readings
+    ]
+    return ingest_points(points=points)

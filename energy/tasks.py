@@ -1,0 +1,16 @@
+"""Periodic energy work for Celery beat: roll up new readings, drop raw readings past retention."""
+from celery import shared_task
+
+from . import rollups, services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def rollup_pending() -> int:
+    """Rebuild the rollups of every (home, hour) written since the last run."""
+    return rollups.run_all_pending()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def drop_expired_readings() -> str:
+    """Drop raw readings older than ENERGY_RAW_RETENTION_DAYS (rollups stay)."""
+    return services.drop_expired_readings().isoformat()
