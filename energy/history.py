@@ -41,7 +41,7 @@ def _rollup_rows(*, device, size, interval, tz, start, end, fields):
         bucket_sql = "date_bin(%(width)s, bucket, (date_trunc('day', %(start)s AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s))"
     field_sql = "AND field = ANY(%(fields)s)" if fields else ""
     sql = f"""
-        SELECT {bucket_sql} AS b, measurement, field, sum(count), sum(sum), min(min), max(max),
+        SELECT {bucket_sql} AS b, measurement, field, sum(count)::bigint, sum(sum), min(min), max(max),
                (array_agg(last ORDER BY last_ts DESC))[1]
         FROM energy_rollup
         WHERE device_id = %(device)s AND size = %(size)s AND bucket >= %(start)s AND bucket < %(end)s {field_sql}

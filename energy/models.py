@@ -24,7 +24,7 @@ class Tariff(BaseModel):
     price_per_kwh = models.DecimalField(max_digits=8, decimal_places=5, help_text="Flat price, and the price outside every period.")
     periods = models.JSONField(
         default=list, blank=True,
-        help_text='Time of use: [{"start": "HH:00", "end": "HH:00", "pricePerKwh": "0.10"}] in local time.',
+        help_text='Time of use: [{"start": "HH:00", "end": "HH:00", "price_per_kwh": "0.10"}] in local time.',
     )
 
     objects = scoped_manager()

@@ -21,7 +21,7 @@ def hourly_prices(tariff: Tariff) -> list[Decimal]:
             start, end = parse_hour(period["start"]), parse_hour(period["end"])
             hours = range(start, end) if start < end else [*range(start, 24), *range(0, end)]
             for hour in hours:
-                prices[hour % 24] = Decimal(str(period["pricePerKwh"]))
+                prices[hour % 24] = Decimal(str(period["price_per_kwh"]))
     return prices
 
 

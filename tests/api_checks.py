@@ -82,3 +82,38 @@ endpoint("automation create", "post", lambda w: f"{H(w)}/automations", lambda w:
 endpoint("automation detail", "get", lambda w: f"{H(w)}/automations/{w['automation'].pk}")
 endpoint("automation update", "put", lambda w: f"{H(w)}/automations/{w['automation'].pk}", lambda w: {"name": "Auto 2", "trigger": {"type": "time", "at": "23:00"}, "actions": [{"type": "scene", "sceneId": str(w["scene"].pk)}]}, role="member")
 endpoint("automation delete", "delete", lambda w: f"{H(w)}/automations/{w['automation'].pk}", role="member")
+
+
+def _future_tariff(w):
+    """A tariff that has not started yet (only those may be edited or deleted)."""
+    import datetime
+
+    from energy.models import Tariff
+
+    if "future_tariff" not in w:
+        w["future_tariff"] = Tariff.objects.create(
+            home=w["home"], valid_from=datetime.date.today() + datetime.timedelta(days=30), price_per_kwh="0.25"
+        )
+    return w["future_tariff"]
+
+
+def _budget(w):
+    from energy.models import Budget
+
+    Budget.objects.get_or_create(home=w["home"], defaults={"kind": "kwh", "amount": "300"})
+    return f"{H(w)}/budget"
+
+
+endpoint("home energy", "get", lambda w: f"{H(w)}/energy")
+endpoint("room energy", "get", lambda w: f"{H(w)}/rooms/{w['living'].pk}/energy")
+endpoint("device history", "get", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/history")
+endpoint("tariffs list", "get", lambda w: f"{H(w)}/tariffs")
+endpoint("tariff create", "post", lambda w: f"{H(w)}/tariffs", lambda w: {"validFrom": "2030-01-01", "pricePerKwh": "0.21"}, role="admin")
+endpoint("tariff detail", "get", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}")
+endpoint("tariff update", "patch", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}", lambda w: {"pricePerKwh": "0.30"}, role="admin")
+endpoint("tariff delete", "delete", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}", role="admin")
+endpoint("budget get", "get", lambda w: f"{H(w)}/budget")
+endpoint("budget set", "post", lambda w: f"{H(w)}/budget", lambda w: {"kind": "cost", "amount": "80.00"}, role="admin")
+endpoint("budget delete", "delete", _budget, role="admin")
+endpoint("ingestion token issue", "post", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")
+endpoint("ingestion token revoke", "delete", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")

@@ -136,16 +136,9 @@ class TariffSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"periods": ["A flat tariff has no periods."]})
         if "periods" in attrs:
             attrs["periods"] = [
-                {"start": p["start"], "end": p["end"], "pricePerKwh": str(p["price_per_kwh"])} for p in attrs["periods"]
+                {"start": p["start"], "end": p["end"], "price_per_kwh": str(p["price_per_kwh"])} for p in attrs["periods"]
             ]
         return attrs
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["periods"] = [
-            {"start": p["start"], "end": p["end"], "price_per_kwh": p["pricePerKwh"]} for p in instance.periods
-        ]
-        return data
 
 
 class BudgetSerializer(serializers.ModelSerializer):
