@@ -42,7 +42,7 @@ def _rollup_rows(*, device, size, interval, tz, start, end, fields):
     field_sql = "AND field = ANY(%(fields)s)" if fields else ""
     sql = f"""
         SELECT {bucket_sql} AS b, measurement, field, sum(count)::bigint, sum(sum), min(min), max(max),
-               (array_agg(last ORDER BY last_ts DESC))[1]
+               (max(ARRAY[extract(epoch FROM last_ts)::float8, last]))[2]
         FROM energy_rollup
         WHERE device_id = %(device)s AND size = %(size)s AND bucket >= %(start)s AND bucket < %(end)s {field_sql}
         GROUP BY 1, 2, 3 ORDER BY 1

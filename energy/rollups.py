@@ -91,7 +91,7 @@ def _rebuild_from(cursor, *, size, source, bucket_sql, home_id, tz, start, end) 
         f"""
         INSERT INTO energy_rollup ({COLUMNS})
         SELECT %(size)s, {bucket_sql}, home_id, room_id, device_id, measurement, field,
-               sum(count), sum(sum), min(min), max(max), (array_agg(last ORDER BY last_ts DESC))[1], max(last_ts)
+               sum(count), sum(sum), min(min), max(max), (max(ARRAY[extract(epoch FROM last_ts)::float8, last]))[2], max(last_ts)
         FROM energy_rollup
         WHERE home_id = %(home)s AND size = %(source)s AND bucket >= %(start)s AND bucket < %(end)s
         GROUP BY 2, 3, 4, 5, 6, 7
@@ -101,12 +101,16 @@ def _rebuild_from(cursor, *, size, source, bucket_sql, home_id, tz, start, end) 
 
 
 def rebuild(*, home_id: str, tz: zoneinfo.ZoneInfo, start: datetime.datetime, end: datetime.datetime) -> None:
-    """Rebuild every rollup of one home that covers [start, end) (UTC hour boundaries)."""
+    """Rebuild every rollup of one home that covers [start, end) (UTC hour boundaries).
+
+    Runs inside the caller's transaction (SET LOCAL needs one)."""
     backend = get_backend()
     hour_start, hour_end = local_hour_floor(start, tz), local_hour_floor(end - datetime.timedelta(microseconds=1), tz) + HOUR
     day_start = local_midnight(start.astimezone(tz).date(), tz)
     day_end = local_midnight((end - datetime.timedelta(microseconds=1)).astimezone(tz).date() + datetime.timedelta(days=1), tz)
     with connection.cursor() as cursor:
+        # Big rebuilds (demo data, backfills) aggregate in memory instead of spilling to disk.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(
             "DELETE FROM energy_rollup WHERE home_id = %s AND size = '5m' AND bucket >= %s AND bucket < %s",
             [home_id, start, end],

@@ -166,3 +166,10 @@ class InfluxBackend(Backend):
     def drop_all(self) -> None:
         self.query(f"DROP DATABASE {lp.quote_ident(self.database)}", write=True)
         self._database_ready = False
+
+    def delete_home(self, home_id: str, since: datetime.datetime) -> None:
+        """Remove one home's points from `since` on (demo regeneration)."""
+        self.query(
+            f"DELETE WHERE {lp.quote_ident('home_id')} = {lp.quote_string(home_id)} AND time >= {lp.epoch_us(since)}u",
+            write=True,
+        )

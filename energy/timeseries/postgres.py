@@ -136,7 +136,7 @@ class PostgresBackend(Backend):
             SELECT date_bin(%s, ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
                    device_id::text, room_id::text, measurement, field,
                    count(*), sum(value), min(value), max(value),
-                   (array_agg(value ORDER BY ts DESC))[1], max(ts)
+                   (max(ARRAY[extract(epoch FROM ts)::float8, value]))[2], max(ts)
             FROM {TABLE} WHERE {where}
             GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 5
         """
@@ -153,7 +153,7 @@ class PostgresBackend(Backend):
             SELECT '5m', date_bin('5 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
                    home_id, room_id, device_id, measurement, field,
                    count(*), sum(value), min(value), max(value),
-                   (array_agg(value ORDER BY ts DESC))[1], max(ts)
+                   (max(ARRAY[extract(epoch FROM ts)::float8, value]))[2], max(ts)
             FROM {TABLE} WHERE home_id = %s AND ts >= %s AND ts < %s
             GROUP BY 2, 3, 4, 5, 6, 7
             """,
