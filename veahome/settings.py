@@ -223,6 +223,8 @@ ENERGY_LIVE_MAX_AGE_SECONDS = env.int("ENERGY_LIVE_MAX_AGE_SECONDS", default=900
 ENERGY_HISTORY_MAX_POINTS = env.int("ENERGY_HISTORY_MAX_POINTS", default=500)
 ENERGY_ROLLUP_INTERVAL_SECONDS = env.int("ENERGY_ROLLUP_INTERVAL_SECONDS", default=60)
 ENERGY_INGEST_THROTTLE_RATE = env("ENERGY_INGEST_THROTTLE_RATE", default="120/min")
+# httpx logs every InfluxDB request at INFO.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
 
 # --- Hubs: broker administration, hub provisioning, pairing ---
 # The broker's dynamic-security admin account (mqtt://user:password@host:port); empty

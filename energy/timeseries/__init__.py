@@ -27,11 +27,16 @@ class Point:
     room_id: str | None = None
 
 
+_INF = float("inf")
+
+
 def numeric_fields(fields: dict) -> dict[str, float]:
     """The fields a store can hold: numbers, booleans as 1.0/0.0; anything else is dropped."""
     out = {}
     for key, value in fields.items():
-        if isinstance(value, bool):
+        if type(value) is float and value == value and abs(value) != _INF:
+            out[key if type(key) is str else str(key)] = value
+        elif isinstance(value, bool):
             out[str(key)] = 1.0 if value else 0.0
         elif isinstance(value, (int, float)) and value == value and value not in (float("inf"), float("-inf")):
             out[str(key)] = float(value)
