@@ -134,6 +134,8 @@ PY
     wait_port "$_broker_host" "$_broker_port" Mosquitto
   fi
   "$PY" "$ROOT/manage.py" broker_setup --accounts >/dev/null
+}
+
 ensure_influxdb_package() {
   # The InfluxDB backend's tests start their own influxd (Debian's influxdb package, 1.x).
   apt_install influxd influxdb
