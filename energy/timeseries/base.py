@@ -68,19 +68,6 @@ class Backend(abc.ABC):
     def aggregate(self, *, window: datetime.timedelta, **filters) -> list[AggRow]:
         """See the subclasses."""
 
-    def latest(self, *, home_id: str, since: datetime.datetime, field: str, measurement: str = "telemetry") -> dict[str, tuple]:
-        """{device_id: (ts, value)} of the newest value of `field` per device since `since`."""
-        rows = self.aggregate(
-            window=datetime.timedelta(days=3650), home_id=home_id, start=since,
-            end=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5),
-            fields=(field,), measurement=measurement,
-        )
-        out: dict[str, tuple] = {}
-        for row in rows:
-            if row.device_id not in out or row.last_ts > out[row.device_id][0]:
-                out[row.device_id] = (row.last_ts, row.last)
-        return out
-
     @abc.abstractmethod
     def delete_before(self, ts: datetime.datetime) -> None:
         """See the subclasses."""
