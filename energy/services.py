@@ -188,3 +188,30 @@ def ingest_device_readings(*, device: Device, readings: list[dict]) -> int:
         for r in readings
     ]
     return ingest_points(points=points)
+
+
+# -- home deletion ----------------------------------------------------------------------------
+
+def schedule_home_history_purge(sender, instance, **kwargs) -> None:
+    from .tasks import purge_home_history
+
+    home_id = str(instance.pk)
+    transaction.on_commit(lambda: purge_home_history.delay(home_id))
+
+
+def home_history_purge(*, home_id: str) -> None:
+    """Remove every reading and rollup of a deleted home."""
+    from django.db import connection
+
+    from .timeseries import get_backend
+
+    backend = get_backend()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM energy_rollup_dirty WHERE home_id = %s", [home_id])
+        cursor.execute("DELETE FROM energy_rollup WHERE home_id = %s", [home_id])
+        if backend.name == "postgres":
+            cursor.execute("DELETE FROM energy_reading WHERE home_id = %s", [home_id])
+    if backend.name != "postgres":
+        backend.delete_home(home_id, datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc))
+    live.forget(home_id)
+    logger.info("purged the history of home %s", home_id)

@@ -14,3 +14,9 @@ def rollup_pending() -> int:
 def drop_expired_readings() -> str:
     """Drop raw readings older than ENERGY_RAW_RETENTION_DAYS (rollups stay)."""
     return services.drop_expired_readings().isoformat()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def purge_home_history(home_id: str) -> None:
+    """Remove a deleted home's readings and rollups."""
+    services.home_history_purge(home_id=home_id)

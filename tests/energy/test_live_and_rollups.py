@@ -128,3 +128,28 @@ def test_a_real_celery_worker_runs_the_rollup_task(transactional_db, settings):
 def _test_database_url() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def test_deleting_a_home_schedules_and_purges_its_history(store, world, django_capture_on_commit_callbacks, settings):
+    """The purge goes to the real Redis broker after commit; the task function then empties the home."""
+    import json
+
+    import redis
+
+    lamp, home = world["lamp"], world["home"]
+    start = datetime.datetime(2026, 9, 1, tzinfo=UTC)
+    write_energy(lamp, start, start + datetime.timedelta(minutes=30))
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    home_id = str(home.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        home.delete()
+    messages = [m for m in broker.lrange(queue, 0, -1) if home_id.encode() in m]
+    assert [json.loads(m)["headers"]["task"] for m in messages] == ["energy.tasks.purge_home_history"]
+    for message in messages:
+        broker.lrem(queue, 1, message)  # run it here instead of leaving it to a worker
+    tasks.purge_home_history(home_id)
+    assert read_range(home_id=home_id, start=start, end=start + datetime.timedelta(hours=1)) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM energy_rollup WHERE home_id = %s", [home_id])
+        assert cursor.fetchone()[0] == 0
