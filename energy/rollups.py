@@ -53,6 +53,18 @@ def _runs(hours: list[datetime.datetime]) -> list[tuple[datetime.datetime, datet
     return [(a, b) for a, b in runs]
 
 
+def _shared_runs(homes_by_hour: dict) -> list[tuple]:
+    """Contiguous hours dirty for the same set of homes, as (start, end, home_ids)."""
+    runs: list[list] = []
+    for hour in sorted(homes_by_hour):
+        homes = sorted(homes_by_hour[hour])
+        if runs and runs[-1][1] == hour and runs[-1][2] == homes:
+            runs[-1][1] = hour + HOUR
+        else:
+            runs.append([hour, hour + HOUR, homes])
+    return [tuple(run) for run in runs]
+
+
 def local_hour_floor(ts: datetime.datetime, tz: zoneinfo.ZoneInfo) -> datetime.datetime:
     local = ts.astimezone(tz)
     return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
@@ -100,29 +112,41 @@ def _rebuild_from(cursor, *, size, source, bucket_sql, home_id, tz, start, end) 
     )
 
 
-def rebuild(*, home_id: str, tz: zoneinfo.ZoneInfo, start: datetime.datetime, end: datetime.datetime) -> None:
-    """Rebuild every rollup of one home that covers [start, end) (UTC hour boundaries).
-
-    Runs inside the caller's transaction (SET LOCAL needs one)."""
+def rebuild_5m(*, home_ids: list[str], start: datetime.datetime, end: datetime.datetime) -> None:
+    """Rebuild the 5-minute rollups of these homes over [start, end) from raw points."""
     backend = get_backend()
-    hour_start, hour_end = local_hour_floor(start, tz), local_hour_floor(end - datetime.timedelta(microseconds=1), tz) + HOUR
-    day_start = local_midnight(start.astimezone(tz).date(), tz)
-    day_end = local_midnight((end - datetime.timedelta(microseconds=1)).astimezone(tz).date() + datetime.timedelta(days=1), tz)
     with connection.cursor() as cursor:
         # Big rebuilds (demo data, backfills) aggregate in memory instead of spilling to disk.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(
-            "DELETE FROM energy_rollup WHERE home_id = %s AND size = '5m' AND bucket >= %s AND bucket < %s",
-            [home_id, start, end],
+            "DELETE FROM energy_rollup WHERE home_id = ANY(%s::uuid[]) AND size = '5m' AND bucket >= %s AND bucket < %s",
+            [list(home_ids), start, end],
         )
         if hasattr(backend, "rollup_5m"):
-            backend.rollup_5m(cursor=cursor, home_id=home_id, start=start, end=end)
+            backend.rollup_5m(cursor=cursor, home_ids=home_ids, start=start, end=end)
         else:
-            _fill_5m_generic(cursor, home_id, start, end)
+            for home_id in home_ids:
+                _fill_5m_generic(cursor, home_id, start, end)
+
+
+def rebuild_calendar(*, home_id: str, tz: zoneinfo.ZoneInfo, start: datetime.datetime, end: datetime.datetime) -> None:
+    """Rebuild the local hours and days of one home that overlap [start, end) from its 5-minute rollups."""
+    hour_start, hour_end = local_hour_floor(start, tz), local_hour_floor(end - datetime.timedelta(microseconds=1), tz) + HOUR
+    day_start = local_midnight(start.astimezone(tz).date(), tz)
+    day_end = local_midnight((end - datetime.timedelta(microseconds=1)).astimezone(tz).date() + datetime.timedelta(days=1), tz)
+    with connection.cursor() as cursor:
         _rebuild_from(cursor, size="1h", source="5m", bucket_sql=_local_hour_sql("bucket"),
                       home_id=home_id, tz=tz, start=hour_start, end=hour_end)
         _rebuild_from(cursor, size="1d", source="1h", bucket_sql=_local_day_sql("bucket"),
                       home_id=home_id, tz=tz, start=day_start, end=day_end)
+
+
+def rebuild(*, home_id: str, tz: zoneinfo.ZoneInfo, start: datetime.datetime, end: datetime.datetime) -> None:
+    """Rebuild every rollup of one home that covers [start, end) (UTC hour boundaries).
+
+    Runs inside the caller's transaction (SET LOCAL needs one)."""
+    rebuild_5m(home_ids=[home_id], start=start, end=end)
+    rebuild_calendar(home_id=home_id, tz=tz, start=start, end=end)
 
 
 def _timezones(home_ids) -> dict[str, zoneinfo.ZoneInfo]:
@@ -151,12 +175,18 @@ def run_pending(*, limit: int = 5000) -> int:
         for home_id, hour in pending:
             by_home[home_id].append(hour)
         zones = _timezones(by_home)
+        by_home = {home_id: hours for home_id, hours in by_home.items() if home_id in zones}  # deleted meanwhile
+        # Raw points are scanned once per run of hours for every home dirty in it: the
+        # readings table is ordered by time, not by home, so per-home scans would repeat.
+        homes_by_hour: dict[datetime.datetime, list[str]] = defaultdict(list)
         for home_id, hours in by_home.items():
-            tz = zones.get(home_id)
-            if tz is None:
-                continue  # the home was deleted meanwhile
+            for hour in hours:
+                homes_by_hour[hour].append(home_id)
+        for start, end, home_ids in _shared_runs(homes_by_hour):
+            rebuild_5m(home_ids=home_ids, start=start, end=end)
+        for home_id, hours in by_home.items():
             for start, end in _runs(hours):
-                rebuild(home_id=home_id, tz=tz, start=start, end=end)
+                rebuild_calendar(home_id=home_id, tz=zones[home_id], start=start, end=end)
     if pending:
         logger.info("rolled up %d hours of %d homes", len(pending), len(by_home))
     return len(pending)

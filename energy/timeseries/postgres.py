@@ -163,8 +163,9 @@ class PostgresBackend(Backend):
             cursor.execute(sql, [window, *params])
             return [AggRow(*r) for r in cursor.fetchall()]
 
-    def rollup_5m(self, *, cursor, home_id: str, start: datetime.datetime, end: datetime.datetime) -> None:
-        """Fill 5-minute rollups of one home for [start, end) straight from the readings table."""
+    def rollup_5m(self, *, cursor, home_ids: list[str], start: datetime.datetime, end: datetime.datetime) -> None:
+        """Fill 5-minute rollups of some homes for [start, end) straight from the readings table,
+        in one scan of that time range."""
         cursor.execute(
             f"""
             INSERT INTO energy_rollup (size, bucket, home_id, room_id, device_id, measurement, field,
@@ -173,10 +174,10 @@ class PostgresBackend(Backend):
                    home_id, room_id, device_id, measurement, field,
                    count(*), sum(value), min(value), max(value),
                    (max(ARRAY[extract(epoch FROM ts)::float8, value]))[2], max(ts)
-            FROM {TABLE} WHERE home_id = %s AND ts >= %s AND ts < %s
+            FROM {TABLE} WHERE home_id = ANY(%s::uuid[]) AND ts >= %s AND ts < %s
             GROUP BY 2, 3, 4, 5, 6, 7
             """,
-            [home_id, start, end],
+            [list(home_ids), start, end],
         )
 
     def delete_before(self, ts: datetime.datetime) -> None:

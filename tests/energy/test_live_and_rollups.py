@@ -153,3 +153,27 @@ def test_deleting_a_home_schedules_and_purges_its_history(store, world, django_c
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM energy_rollup WHERE home_id = %s", [home_id])
         assert cursor.fetchone()[0] == 0
+
+
+def test_one_run_rolls_up_several_homes_in_their_own_time_zones(db):
+    from tests import factories as f
+
+    homes = [f.make_home(name="Tokyo", timezone="Asia/Tokyo"), f.make_home(name="New York", timezone="America/New_York")]
+    devices = [f.DeviceFactory(room=f.RoomFactory(home=h)) for h in homes]
+    start = datetime.datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # midnight in Tokyo, 10:00 in New York
+    points = [Point("telemetry", str(d.home_id), str(d.pk), start + datetime.timedelta(minutes=m), {"energy": 1.0}, str(d.room_id))
+              for d in devices for m in range(-60, 60)]
+    points += [Point("telemetry", str(devices[1].home_id), str(devices[1].pk), start + datetime.timedelta(hours=5), {"energy": 7.0}, str(devices[1].room_id))]
+    ingest_points(points=points)
+    assert rollups.run_pending() == 5
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT home_id::text, bucket, sum FROM energy_rollup WHERE size = '1d' AND home_id = ANY(%s::uuid[]) ORDER BY 1, 2",
+            [[str(h.pk) for h in homes]],
+        )
+        days = {(home, bucket.astimezone(UTC).isoformat(), total) for home, bucket, total in cursor.fetchall()}
+    assert days == {
+        (str(homes[0].pk), "2026-11-29T15:00:00+00:00", 60.0),  # Tokyo's 30 November
+        (str(homes[0].pk), "2026-11-30T15:00:00+00:00", 60.0),  # Tokyo's 1 December
+        (str(homes[1].pk), "2026-11-30T05:00:00+00:00", 127.0),  # New York's 30 November, two runs of hours
+    }
