@@ -14,6 +14,7 @@ from energy.models import Budget, Tariff
 from energy.periods import PERIODS
 
 MAX_RANGE = datetime.timedelta(days=3660)
+MIN_YEAR, MAX_YEAR = 1971, 2200
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
@@ -28,11 +29,15 @@ class LocalDateTimeField(serializers.Field):
         text = str(data).strip()
         try:
             if len(text) == 10:
-                day = datetime.date.fromisoformat(text)
-                return datetime.datetime.combine(day, datetime.time(), tzinfo=tz).astimezone(datetime.timezone.utc)
-            value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+                value = datetime.datetime.combine(datetime.date.fromisoformat(text), datetime.time())
+            else:
+                value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             self.fail("invalid")
+        except OverflowError:
+            self.fail("invalid")
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise serializers.ValidationError(f"Years {MIN_YEAR} to {MAX_YEAR} only.")
         if timezone.is_naive(value):
             value = value.replace(tzinfo=tz)
         return value.astimezone(datetime.timezone.utc)
@@ -56,6 +61,11 @@ def _check_range(attrs):
 class EnergyQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS, default="month")
     date = serializers.DateField(required=False, help_text="A day inside the period (default: today, locally).")
+
+    def validate_date(self, value):
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise serializers.ValidationError(f"Years {MIN_YEAR} to {MAX_YEAR} only.")
+        return value
 
     def get_fields(self):
         fields = super().get_fields()

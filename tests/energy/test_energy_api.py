@@ -127,6 +127,9 @@ def test_bad_tariffs_are_400_naming_the_field(world, api, body, field):
     ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
     ({"from": "yesterday", "to": "2026-01-01"}, "from"),
     ({"date": "2026-13-01"}, "date"),
+    ({"date": "9999-12-31"}, "date"),
+    ({"from": "0001-01-01", "to": "2026-01-01"}, "from"),
+    ({"from": "2000-01-01", "to": "2026-01-01"}, "to"),
 ])
 def test_bad_energy_queries_are_400(world, api, query, field):
     response = api.get(f"/api/homes/{world['home'].pk}/energy", query)
@@ -141,3 +144,15 @@ def test_current_power_comes_from_the_latest_readings(store, world, api):
     report = api.get(f"/api/homes/{world['home'].pk}/energy", {"period": "day"}).json()
     assert report["currentPowerW"] == 180.5
     assert by_id(report["devices"], "deviceId", world["tv"].pk)["currentPowerW"] == 120.5
+
+
+def test_energy_and_tariff_lists_cost_a_fixed_number_of_queries(world, api, django_assert_max_num_queries):
+    home = world["home"]
+    for day in range(1, 6):
+        Tariff.objects.create(home=home, valid_from=datetime.date(2026, 1, day), price_per_kwh="0.2")
+    for n in range(5):
+        f.DeviceFactory(room=world["kitchen"], name=f"Plug {n}")
+    with django_assert_max_num_queries(4):
+        assert len(api.get(f"/api/homes/{home.pk}/tariffs").json()) == 5
+    with django_assert_max_num_queries(8):
+        assert len(api.get(f"/api/homes/{home.pk}/energy", {"period": "year", "date": "2026-02-01"}).json()["devices"]) == 7

@@ -33,6 +33,18 @@ def test_history_picks_raw_or_rollups_by_range_and_stays_bounded(store, world, a
     assert "interval" in too_many.json()["error"]["fields"]
 
 
+@pytest.mark.parametrize("query, field", [
+    ({"interval": "2m"}, "interval"),
+    ({"fields": " , "}, "fields"),
+    ({"from": "2026-01-02", "to": "2026-01-01"}, "to"),
+    ({"from": "0001-01-01T00:00", "to": "2026-01-01"}, "from"),
+])
+def test_bad_history_queries_are_400(world, api, query, field):
+    response = api.get(f"/api/homes/{world['home'].pk}/devices/{world['lamp'].pk}/history", query)
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
 def test_history_of_a_device_of_another_home_is_404(world, api):
     stranger_home = f.make_home(name="Not yours")
     stranger_device = f.DeviceFactory(room=f.RoomFactory(home=stranger_home))
