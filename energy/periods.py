@@ -9,7 +9,7 @@ PERIODS = ("day", "week", "month", "year")
 
 @dataclass(frozen=True)
 class Span:
-    """A half-open UTC range with the local dates it was built from (for display)."""
+    """A half-open UTC range."""
 
     start: datetime.datetime
     end: datetime.datetime

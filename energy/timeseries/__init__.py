@@ -26,6 +26,11 @@ class Point:
     fields: dict = field(default_factory=dict)
     room_id: str | None = None
 
+    def __post_init__(self):
+        # A naive timestamp would be read in the server's local zone: refuse it where it is made.
+        if self.ts.tzinfo is None:
+            raise ValueError("Point.ts must be timezone-aware")
+
 
 _INF = float("inf")
 

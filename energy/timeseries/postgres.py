@@ -80,9 +80,6 @@ class PostgresBackend(Backend):
                 )
                 self._partitions.add(name)
 
-    def forget_partitions(self) -> None:
-        self._partitions.clear()
-
     def write_points(self, points: Iterable) -> int:
         from . import numeric_fields
 

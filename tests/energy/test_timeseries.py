@@ -100,3 +100,8 @@ def test_influxdb_rejects_nothing_silently(settings, influxdb_url):
     """A write InfluxDB refuses surfaces as an error, not as lost points."""
     response = httpx.post(f"{influxdb_url}/write", params={"db": "nowhere"}, content=b"m f=1")
     assert response.status_code == 404
+
+
+def test_a_naive_timestamp_is_refused_where_the_point_is_made():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Point("telemetry", "h", "d", datetime.datetime(2026, 1, 1), {"power": 1.0})

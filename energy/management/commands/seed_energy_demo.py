@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--home", help="Home id (default: the first home of demo@veahome.local).")
-        parser.add_argument("--days", type=int, default=120, help="Days of history up to now (default 120).")
+        parser.add_argument("--days", type=int, default=90, help="Days of history up to now (default 90).")
         parser.add_argument("--step", type=int, default=5, help="Minutes between readings (default 5).")
         parser.add_argument("--replace", action="store_true", help="Regenerate even if the home has history.")
 
