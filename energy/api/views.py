@@ -192,10 +192,11 @@ class DeviceDataView(APIView):
     @extend_schema(request=dict, responses={202: dict})
     def post(self, request, *args, **kwargs):
         device = self._device(request)
+        # Throttled per device, which is only known once the token is checked.
         request.ingest_device_id = str(device.pk)
-        for throttle in [DeviceDataThrottle()]:
-            if not throttle.allow_request(request, self):
-                self.throttled(request, throttle.wait())
+        throttle = DeviceDataThrottle()
+        if not throttle.allow_request(request, self):
+            self.throttled(request, throttle.wait())
         serializer = DeviceDataSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         accepted = services.ingest_device_readings(device=device, readings=serializer.validated_data["readings"])
