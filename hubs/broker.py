@@ -51,9 +51,18 @@ def hub_acls(hub_id) -> list[dict]:
     return acls
 
 
+# The plugin checks a shared subscription (`$share/{group}/{filter}`) as the whole string.
+SHARED_SUBSCRIPTION_ANY_GROUP = "$share/+/"
+
+
 def backend_acls() -> list[dict]:
-    """The backend reads every hub's reports and publishes every hub's commands."""
-    acls = [{"acltype": "subscribePattern", "topic": topics.hub_all("+"), "priority": _ALLOW, "allow": True}]
+    """The backend reads every hub's reports (also as a shared subscription, so several
+    listeners can split the stream) and publishes every hub's commands."""
+    everything = topics.hub_all("+")
+    acls = [
+        {"acltype": "subscribePattern", "topic": t, "priority": _ALLOW, "allow": True}
+        for t in (everything, SHARED_SUBSCRIPTION_ANY_GROUP + everything)
+    ]
     acls += [{"acltype": "publishClientSend", "topic": t, "priority": _ALLOW, "allow": True} for t in topics.hub_commands("+")]
     return acls
 

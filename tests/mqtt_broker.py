@@ -6,6 +6,8 @@ Use the fixtures from a conftest (`from tests.mqtt_broker import dynsec_broker, 
 MQTT_ADMIN_URL = admin account) at it and drops cached connections before and after.
 `broker.provision(hub)` gives a paired hub broker credentials through the real service;
 `broker.connect(...)` opens an MQTT client that records what happens to it.
+The backend's role is written for the topic prefix in force when the broker starts; a
+test that changes MQTT_TOPIC_PREFIX calls `broker.sync_backend_role()` afterwards.
 """
 import json
 import queue
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
 from hubs import broker as broker_admin
@@ -128,6 +131,7 @@ class DynsecBroker:
     admin: broker_config.Account
     backend: broker_config.Account
     data_dir: Path
+    role_prefix: str
     host: str = HOST
     probes: list = field(default_factory=list)
 
@@ -160,6 +164,11 @@ class DynsecBroker:
         hub, password = services.hub_provision(serial=hub.serial_number, factory_secret=secret)
         return HubCredentials(str(hub.pk), hub.broker_username, password, str(hub.pk), topics.hub_root(hub.pk))
 
+    def sync_backend_role(self) -> None:
+        """Rewrite the backend's ACLs for the current MQTT_TOPIC_PREFIX."""
+        broker_admin.backend_account_set(username=self.backend.username, password=self.backend.password)
+        self.role_prefix = settings.MQTT_TOPIC_PREFIX
+
     def close_probes(self) -> None:
         while self.probes:
             self.probes.pop().close()
@@ -176,7 +185,9 @@ def start_broker(data_dir: Path) -> tuple[DynsecBroker, subprocess.Popen]:
     except RuntimeError:
         process.kill()
         raise
-    return DynsecBroker(port=port, admin=admin, backend=backend, data_dir=data_dir), process
+    test_broker = DynsecBroker(port=port, admin=admin, backend=backend, data_dir=data_dir,
+                               role_prefix=settings.MQTT_TOPIC_PREFIX)
+    return test_broker, process
 
 
 @pytest.fixture(scope="session")
@@ -197,6 +208,8 @@ def broker(dynsec_broker, settings):
     settings.MQTT_ADMIN_URL = dynsec_broker.admin_url
     publisher.reset()
     broker_admin.reset()
+    if dynsec_broker.role_prefix != settings.MQTT_TOPIC_PREFIX:
+        dynsec_broker.sync_backend_role()  # a previous test changed the prefix
     yield dynsec_broker
     dynsec_broker.close_probes()
     publisher.reset()

@@ -54,3 +54,28 @@ def test_accounts_converge_on_a_running_broker(broker, settings):
     call_command("broker_setup", "--accounts")
     assert broker.connect(username="backend-second", password="second-secret").connect_result().is_failure
     assert broker.connect(username="backend-second", password="third-secret").connect_result() == "Success"
+
+
+def test_backend_may_split_reports_over_shared_subscriptions(broker):
+    listener = broker.connect_backend()
+    assert listener.connect_result() == "Success"
+    for topic in topics.subscriptions():
+        assert listener.subscribe(f"$share/listeners/{topic}")[0] == 1
+    assert listener.subscribe("$share/listeners/#")[0].is_failure
+
+
+def test_backend_role_follows_a_changed_topic_prefix(broker, settings, home):
+    from tests import factories as f
+
+    settings.MQTT_TOPIC_PREFIX = "elsewhere"
+    broker.sync_backend_role()
+    creds = broker.provision(f.HubFactory(home=home))
+    assert creds.topic_root.startswith("elsewhere/hubs/")
+    listener = broker.connect_backend()
+    assert listener.connect_result() == "Success"
+    assert listener.subscribe(topics.hub_all("+"))[0] == 1
+    hub = broker.connect_hub(creds)
+    assert hub.connect_result() == "Success"
+    assert hub.publish(f"{creds.topic_root}/status", {"status": "online"}) == 0
+    topic, payload, _ = listener.next_message()
+    assert (topic, payload) == (f"{creds.topic_root}/status", {"status": "online"})

@@ -2,7 +2,6 @@
 import logging
 import queue
 
-import paho.mqtt.client as mqtt
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
