@@ -116,6 +116,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1_048_576)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
+# Login, register and refresh attempts per client address (homes.api.views.AuthThrottle).
+AUTH_THROTTLE_RATE = env("AUTH_THROTTLE_RATE", default="30/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -124,10 +127,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "veahome.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "veahome.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "veahome.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [],
-    "DEFAULT_THROTTLE_RATES": {"auth": env("AUTH_THROTTLE_RATE", default="30/min")},
+    "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -172,7 +175,12 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "veahome.openapi.camelize_path_ids",
     ],
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "homes.scoping.Role",
+        "AssignableRoleEnum": ["admin", "member", "guest"],
+    },
 }
 
 CHANNEL_LAYERS = {

@@ -1,9 +1,12 @@
 """Serializer fields that refer to objects of the request's home, and nothing else."""
 import uuid
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class InHomeField(serializers.PrimaryKeyRelatedField):
     """A reference by id to an object of the home in the serializer context.
 

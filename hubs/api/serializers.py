@@ -4,9 +4,10 @@ from rest_framework import serializers
 from homes.api.fields import InHomeField
 from homes.models import Room
 from hubs.models import Hub
+from veahome.api import ModelSerializer
 
 
-class HubSerializer(serializers.ModelSerializer):
+class HubSerializer(ModelSerializer):
     room_ids = serializers.SerializerMethodField()
 
     class Meta:
@@ -21,7 +22,7 @@ class HubSerializer(serializers.ModelSerializer):
         return [str(slot.room_id) for slot in hub.room_slots.all()]
 
 
-class HubStatusSerializer(serializers.ModelSerializer):
+class HubStatusSerializer(ModelSerializer):
     hub_id = serializers.UUIDField(source="id")
     room_ids = serializers.SerializerMethodField()
 
