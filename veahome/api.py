@@ -31,8 +31,18 @@ class Pagination(PageNumberPagination):
         self._positive_int(request, self.page_query_param)
         return super().paginate_queryset(queryset, request, view)
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
+
 
 class StrictBooleanFormField(forms.NullBooleanField):
+    """Unlike NullBooleanField (and its select widget), an unknown word is an error, not "no filter"."""
+
     def to_python(self, value):
         if value in (None, ""):
             return None
@@ -48,6 +58,10 @@ class StrictBooleanFormField(forms.NullBooleanField):
 
 class BooleanFilter(filters.BooleanFilter):
     field_class = StrictBooleanFormField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
 
 
 class FilterSet(filters.FilterSet):
@@ -92,6 +106,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictDecimalField(serializers.DecimalField):
+    """Decimals travel as JSON numbers (COERCE_DECIMAL_TO_STRING is off); text is refused."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictEmailField(serializers.EmailField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -119,6 +142,7 @@ class ModelSerializer(serializers.ModelSerializer):
         models.PositiveSmallIntegerField: StrictIntegerField,
         models.SmallIntegerField: StrictIntegerField,
         models.EmailField: StrictEmailField,
+        models.DecimalField: StrictDecimalField,
         models.URLField: StrictURLField,
     }
 

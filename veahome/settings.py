@@ -133,6 +133,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The app reads numbers as numbers: temperatures, coordinates and values are JSON numbers.
+    "COERCE_DECIMAL_TO_STRING": False,
 }
 
 # JSON documents that belong to the client are stored and returned with their keys untouched.

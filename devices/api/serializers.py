@@ -5,7 +5,7 @@ from devices.models import Device, DeviceCategory, DeviceGroup, DeviceType
 from homes.api.fields import InHomeField
 from homes.models import Room
 from hubs.models import Hub
-from veahome.api import ModelSerializer, StrictCharField
+from veahome.api import ModelSerializer, StrictCharField, StrictDecimalField
 
 
 class SignalMappingsField(serializers.DictField):
@@ -28,7 +28,7 @@ class DeviceSerializer(ModelSerializer):
     type = serializers.ChoiceField(choices=DeviceType.choices)
     category = serializers.ChoiceField(choices=DeviceCategory.choices)
     signal_mappings = SignalMappingsField(required=False)
-    value = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True, coerce_to_string=False)
+    value = StrictDecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
 
     class Meta:
         model = Device

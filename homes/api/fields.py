@@ -28,6 +28,12 @@ class InHomeField(serializers.PrimaryKeyRelatedField):
             return self.model.objects.none()
         return self.model.objects.in_home(home)
 
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for nullable relations; an id field takes an id or null, nothing else.
+        if data == "":
+            self.fail("incorrect_type", data_type="an empty string")
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         try:
             pk = uuid.UUID(str(data)) if not isinstance(data, (dict, list, bool)) else None
