@@ -151,6 +151,8 @@ JSON_CAMEL_CASE = {"JSON_UNDERSCOREIZE": {
         "conditions",
         "actions",
         "location",
+        # Error paths (veahome.errors) are camelCased there already; their tails are document keys.
+        "fields",
     ),
     "ignore_keys": None,
 }}

@@ -40,7 +40,7 @@ STATE_SCHEMA = {
     "additionalProperties": False,
 }
 DAYS_SCHEMA = {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(WEEKDAYS)}}
-TIME_SCHEMA = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "example": "07:30"}
+TIME_SCHEMA = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}
 
 
 @extend_schema_field(TIME_SCHEMA)

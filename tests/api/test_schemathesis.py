@@ -6,19 +6,38 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import client_for
+from homes.models import Membership
 from tests import factories as f
+from tests.conftest import client_for
 
 ST = Path(sys.executable).with_name("st")
 
-# Bounded so the run takes a minute or two on a shared 2-core machine.
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "15"))
+# Bounded so the run takes a few minutes on a shared 2-core machine; raise it for a deeper run.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))
+
+# A schema cannot say "the id of a device in this home" or "a host name DNS accepts", so a
+# schema-valid body may rightly get a 400 naming the field; every other check runs as shipped.
+CHECKS_CONFIG = """
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
+"""
 
 
-def _config(world) -> str:
+def _config(ids: dict) -> str:
     """Pin path ids to the furnished home's objects so requests reach real data, not only 404s."""
+    lines = ["[parameters]"] + [f'"path.{name}" = "{value}"' for name, value in ids.items()]
+    return "\n".join(lines) + "\n" + CHECKS_CONFIG
+
+
+@pytest.mark.slow
+def test_fuzzing_the_schema_finds_no_failure(world, live_server, tmp_path):
+    home = world["home"]
+    # An admin: every operation but deleting the home itself is open to it, so the fuzzer
+    # exercises writes instead of stopping at 403 (and cannot delete the home under test).
+    admin = f.add_member(home, role="admin")
+    guest = f.add_member(home, role="guest")
     ids = {
-        "homeId": world["home"].pk,
+        "homeId": home.pk,
         "roomId": world["kitchen"].pk,
         "hubId": world["hub"].pk,
         "deviceId": world["lamp"].pk,
@@ -26,27 +45,18 @@ def _config(world) -> str:
         "sceneId": world["scene"].pk,
         "scheduleId": world["schedule"].pk,
         "automationId": world["automation"].pk,
-        "memberId": world["guest_membership"].pk,
+        "memberId": Membership.objects.get(user=guest, home=home).pk,
     }
-    lines = ["[parameters]"] + [f'"path.{name}" = "{value}"' for name, value in ids.items()]
-    return "\n".join(lines) + "\n"
-
-
-@pytest.mark.slow
-def test_fuzzing_the_schema_finds_no_failure(world, live_server, tmp_path):
-    from homes.models import Membership
-
-    admin = f.add_member(world["home"], role="admin")
-    guest = f.add_member(world["home"], role="guest")
-    world["guest_membership"] = Membership.objects.get(user=guest, home=world["home"])
-    token = client_for(admin)._credentials["HTTP_AUTHORIZATION"]
     config = tmp_path / "schemathesis.toml"
-    config.write_text(_config(world))
+    config.write_text(_config(ids))
+    token = client_for(admin)._credentials["HTTP_AUTHORIZATION"]
 
     result = subprocess.run(
         [
             str(ST), "--config-file", str(config), "run", f"{live_server.url}/api/schema",
             "--checks", "all",
+            # Stateful links would carry fresh ids that the pinned path ids above override.
+            "--phases", "examples,coverage,fuzzing",
             "--max-examples", str(MAX_EXAMPLES),
             "--header", f"Authorization: {token}",
             "--workers", "2",
@@ -62,5 +72,5 @@ def test_fuzzing_the_schema_finds_no_failure(world, live_server, tmp_path):
         timeout=900,
     )
     report = result.stdout + result.stderr
-    assert "Server error" not in report, report[-20000:]
-    assert result.returncode == 0, report[-20000:]
+    assert "Server error" not in report, report[-30000:]
+    assert result.returncode == 0, report[-30000:]
