@@ -24,10 +24,33 @@ expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 """
 
 
-def _config(ids: dict) -> str:
-    """Pin path ids to the furnished home's objects so requests reach real data, not only 404s."""
-    lines = ["[parameters]"] + [f'"path.{name}" = "{value}"' for name, value in ids.items()]
-    return "\n".join(lines) + "\n" + CHECKS_CONFIG
+def _table(values: dict) -> str:
+    return "{ " + ", ".join(f'"path.{name}" = "{value}"' for name, value in values.items()) + " }"
+
+
+def _config(ids: dict, spares: dict) -> str:
+    """Pin path ids to the furnished home's objects so requests reach real data, not only 404s;
+    DELETE gets spare objects so that it does not take the others' data away."""
+    return (
+        f"parameters = {_table(ids)}\n"
+        f"[[operations]]\ninclude-method = \"DELETE\"\nparameters = {_table(ids | spares)}\n"
+        + CHECKS_CONFIG
+    )
+
+
+def _spares(home) -> dict:
+    room = f.RoomFactory(home=home, name="Spare room")
+    device = f.DeviceFactory(room=room, name="Spare device")
+    guest = f.add_member(home, role="guest")
+    return {
+        "roomId": room.pk,
+        "deviceId": device.pk,
+        "groupId": f.make_group(home, [device]).pk,
+        "sceneId": f.make_scene(home, [device]).pk,
+        "scheduleId": f.make_schedule(home, f.make_scene(home, [device])).pk,
+        "automationId": f.make_automation(home, device).pk,
+        "memberId": Membership.objects.get(user=guest, home=home).pk,
+    }
 
 
 @pytest.mark.slow
@@ -49,7 +72,7 @@ def test_fuzzing_the_schema_finds_no_failure(world, live_server, tmp_path):
         "memberId": Membership.objects.get(user=guest, home=home).pk,
     }
     config = tmp_path / "schemathesis.toml"
-    config.write_text(_config(ids))
+    config.write_text(_config(ids, _spares(home)))
     token = client_for(admin)._credentials["HTTP_AUTHORIZATION"]
 
     result = subprocess.run(
