@@ -48,7 +48,7 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("403")
         if self.method in BODY_METHODS or self.method == "DELETE":
             codes.append("409")
-        if self.method in BODY_METHODS:
+        if self.method in BODY_METHODS and self.get_request_serializer() is not None:
             codes += ["413", "415"]
         if getattr(view, "throttle_classes", None):
             codes.append("429")

@@ -30,10 +30,11 @@ def _table(values: dict) -> str:
 
 def _config(ids: dict, spares: dict) -> str:
     """Pin path ids to the furnished home's objects so requests reach real data, not only 404s;
-    DELETE gets spare objects so that it does not take the others' data away."""
+    DELETE and unpair get spare objects so that they do not take the others' data away."""
     return (
         f"parameters = {_table(ids)}\n"
         f"[[operations]]\ninclude-method = \"DELETE\"\nparameters = {_table(ids | spares)}\n"
+        f"[[operations]]\ninclude-path-regex = \"/unpair$\"\nparameters = {_table(ids | spares)}\n"
         + CHECKS_CONFIG
     )
 
@@ -44,6 +45,7 @@ def _spares(home) -> dict:
     guest = f.add_member(home, role="guest")
     return {
         "roomId": room.pk,
+        "hubId": f.HubFactory(home=home, name="Spare hub").pk,
         "deviceId": device.pk,
         "groupId": f.make_group(home, [device]).pk,
         "sceneId": f.make_scene(home, [device]).pk,
