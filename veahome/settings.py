@@ -116,9 +116,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1_048_576)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
-# Login, register and refresh attempts per client address (homes.api.views.AuthThrottle).
-AUTH_THROTTLE_RATE = env("AUTH_THROTTLE_RATE", default="30/min")
-
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -127,14 +124,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "veahome.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "veahome.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "veahome.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [],
-    "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
+    "DEFAULT_THROTTLE_RATES": {"auth": env("AUTH_THROTTLE_RATE", default="30/min")},
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # The app reads numbers as numbers: temperatures, coordinates and values are JSON numbers.
-    "COERCE_DECIMAL_TO_STRING": False,
 }
 
 # JSON documents that belong to the client are stored and returned with their keys untouched.
@@ -151,8 +146,6 @@ JSON_CAMEL_CASE = {"JSON_UNDERSCOREIZE": {
         "conditions",
         "actions",
         "location",
-        # Error paths (veahome.errors) are camelCased there already; their tails are document keys.
-        "fields",
     ),
     "ignore_keys": None,
 }}
@@ -179,12 +172,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "veahome.openapi.camelize_path_ids",
     ],
-    "ENUM_NAME_OVERRIDES": {
-        "RoleEnum": "homes.scoping.Role",
-        "AssignableRoleEnum": ["admin", "member", "guest"],
-    },
 }
 
 CHANNEL_LAYERS = {
@@ -246,3 +234,18 @@ MQTT_MAX_QUEUED_MESSAGES = env.int("MQTT_MAX_QUEUED_MESSAGES", default=100_000)
 MQTT_MAX_INFLIGHT_MESSAGES = env.int("MQTT_MAX_INFLIGHT_MESSAGES", default=100)
 MQTT_AUTOSAVE_CHANGES = env.int("MQTT_AUTOSAVE_CHANGES", default=1000)
 HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min")
+
+# --- REST contract: strict types, error paths, OpenAPI ------------------------------------
+# The throttle reads this (homes.api.views.AuthThrottle), so the env var really applies.
+AUTH_THROTTLE_RATE = env("AUTH_THROTTLE_RATE", default="30/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"] = AUTH_THROTTLE_RATE
+# The app reads numbers as numbers: temperatures, coordinates and values are JSON numbers.
+REST_FRAMEWORK["COERCE_DECIMAL_TO_STRING"] = False
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "veahome.openapi.AutoSchema"
+# Error paths (veahome.errors) are camelCased there already; their tails are document keys.
+JSON_CAMEL_CASE["JSON_UNDERSCOREIZE"]["ignore_fields"] += ("fields",)
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("veahome.openapi.camelize_path_ids")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "RoleEnum": "homes.scoping.Role",
+    "AssignableRoleEnum": ["admin", "member", "guest"],
+}

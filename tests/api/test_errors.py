@@ -93,3 +93,10 @@ def test_non_uuid_id_in_the_url_is_404(api, world):
 def test_bad_token_is_401(anon, world):
     anon.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
     assert_error(anon.get(devices(world)), 401, "authentication_failed")
+
+
+def test_unsupported_method_is_405_for_outsiders_too(outsider, world):
+    # Decided by the route alone, before any home lookup, so it says nothing about the home.
+    response = outsider.patch(f"/api/homes/{world['home'].pk}/hubs", {}, format="json")
+    assert_error(response, 405, "method_not_allowed")
+    assert "PATCH" not in response["Allow"]
