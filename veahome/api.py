@@ -87,6 +87,9 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # The documented maxLength holds for what is sent, not only for what is left after trimming.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
@@ -129,9 +132,9 @@ class StrictURLField(serializers.URLField):
         return super().to_internal_value(data)
 
 
+# The project's model serializer: model fields map to the strict JSON types above. (No
+# docstring: drf-spectacular would print it as the description of every component.)
 class ModelSerializer(serializers.ModelSerializer):
-    """The project's model serializer: model fields map to the strict JSON types above."""
-
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,

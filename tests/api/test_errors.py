@@ -100,3 +100,14 @@ def test_unsupported_method_is_405_for_outsiders_too(outsider, world):
     response = outsider.patch(f"/api/homes/{world['home'].pk}/hubs", {}, format="json")
     assert_error(response, 405, "method_not_allowed")
     assert "PATCH" not in response["Allow"]
+
+
+def test_hub_wifi_refuses_a_number_for_the_ssid(api, world):
+    response = api.post(f"/api/hubs/{world['hub'].pk}/wifi", {"ssid": 0, "password": "password123"}, format="json")
+    assert_error(response, 400, "invalid", "ssid")
+
+
+def test_max_length_counts_what_was_sent_not_what_is_left_after_trimming(api, world):
+    response = api.patch(f"/api/hubs/{world['hub'].pk}", {"name": " " + "x" * 255}, format="json")
+    assert_error(response, 400, "invalid", "name")
+    assert api.patch(f"/api/hubs/{world['hub'].pk}", {"name": " Attic "}, format="json").json()["name"] == "Attic"

@@ -20,7 +20,7 @@ MAX_SECONDS = int(os.environ.get("FUZZ_MAX_SECONDS", "150"))
 # schema-valid body may rightly get a 400 naming the field; every other check runs as shipped.
 CHECKS_CONFIG = """
 [checks.positive_data_acceptance]
-expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
+expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]
 """
 
 
