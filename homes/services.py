@@ -40,11 +40,17 @@ HOME_EDITABLE = {"name", "timezone", "latitude", "longitude", "address", "model3
 
 @transaction.atomic
 def home_update(*, home: Home, actor: User, **fields) -> Home:
+    zone_changed = "timezone" in fields and fields["timezone"] != home.timezone
     for key, value in fields.items():
         if key not in HOME_EDITABLE:
             raise ValueError(f"home field {key} is not editable")
         setattr(home, key, value)
     home.save()
+    if zone_changed:
+        # Schedules fire on the home's wall clock, so their UTC instants move with the zone.
+        from automations.services import schedules_reschedule_home
+
+        schedules_reschedule_home(home=home)
     publish(home.pk, "home:update", {"homeId": str(home.pk), "changed": sorted(fields)})
     return home
 

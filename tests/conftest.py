@@ -6,6 +6,14 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from . import factories as f
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Argon2 costs ~50 ms a hash; suites create hundreds of users. tests/homes/test_passwords.py
+    # puts the production hashers back to prove they are used.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _relaxed_auth_throttle(settings):
     # Suites log in many times from one address; the throttle has its own test.

@@ -64,9 +64,12 @@ def _flatten(detail):
 
 
 def _camel_path(path: str) -> str:
+    """The serializer field is camelCased; what follows are keys of the client's own JSON
+    documents (stored untouched), so they are reported exactly as the client sent them."""
     from djangorestframework_camel_case.util import camelize
 
-    return ".".join(next(iter(camelize({part: None}))) for part in path.split("."))
+    field, dot, rest = path.partition(".")
+    return next(iter(camelize({field: None}))) + dot + rest
 
 
 def exception_handler(exc, context):

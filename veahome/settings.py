@@ -237,3 +237,18 @@ MQTT_MAX_QUEUED_MESSAGES = env.int("MQTT_MAX_QUEUED_MESSAGES", default=100_000)
 MQTT_MAX_INFLIGHT_MESSAGES = env.int("MQTT_MAX_INFLIGHT_MESSAGES", default=100)
 MQTT_AUTOSAVE_CHANGES = env.int("MQTT_AUTOSAVE_CHANGES", default=1000)
 HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min")
+
+# --- REST contract: strict types, error paths, OpenAPI ------------------------------------
+# The throttle reads this (homes.api.views.AuthThrottle), so the env var really applies.
+AUTH_THROTTLE_RATE = env("AUTH_THROTTLE_RATE", default="30/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"] = AUTH_THROTTLE_RATE
+# The app reads numbers as numbers: temperatures, coordinates and values are JSON numbers.
+REST_FRAMEWORK["COERCE_DECIMAL_TO_STRING"] = False
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "veahome.openapi.AutoSchema"
+# Error paths (veahome.errors) are camelCased there already; their tails are document keys.
+JSON_CAMEL_CASE["JSON_UNDERSCOREIZE"]["ignore_fields"] += ("fields",)
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("veahome.openapi.camelize_path_ids")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "RoleEnum": "homes.scoping.Role",
+    "AssignableRoleEnum": ["admin", "member", "guest"],
+}

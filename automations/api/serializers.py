@@ -1,7 +1,12 @@
 """Serializers for scenes, schedules and automations; documents are checked by the engine's registries."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from automations.engine.registry import (
+    ACTIONS,
+    CONDITIONS,
+    TRIGGERS,
+    WEEKDAYS,
     ConfigError,
     HomeContext,
     check_days,
@@ -11,15 +16,53 @@ from automations.engine.registry import (
     validate_trigger,
 )
 from automations.models import Automation, Scene, Schedule
+from veahome.api import ModelSerializer
 
 SCHEDULE_ACTIONS = {"device", "scene", "group"}
 
 
-class DocumentField(serializers.JSONField):
-    """A JSON document validated against the home by a registry function."""
+def _items_of(kinds) -> dict:
+    return {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string", "enum": sorted(kinds)}},
+        "additionalProperties": True,
+    }
 
-    def __init__(self, check, **kwargs):
+
+STATE_SCHEMA = {
+    "type": "object",
+    "minProperties": 1,
+    "properties": {
+        "isActive": {"type": "boolean"}, "value": {"type": "number"}, "mode": {"type": "string"},
+        "color": {"type": "string"}, "position": {"type": "number"},
+    },
+    "additionalProperties": False,
+}
+DAYS_SCHEMA = {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(WEEKDAYS)}}
+TIME_SCHEMA = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}
+
+
+@extend_schema_field(TIME_SCHEMA)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the home's zone, "HH:MM" (seconds optional)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="HH:MM")
+        return super().to_internal_value(value)
+
+
+class DocumentField(serializers.JSONField):
+    """A JSON document validated against the home by a registry function; `schema` documents it."""
+
+    def __init__(self, check, schema: dict | None = None, **kwargs):
         self.check = check
+        if schema is not None:
+            self._spectacular_annotation = {"field": schema}
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -49,8 +92,11 @@ def _days(data, ctx, path):
     return check_days(data, path)
 
 
-class SceneSerializer(serializers.ModelSerializer):
-    device_states = DocumentField(_device_states)
+class SceneSerializer(ModelSerializer):
+    device_states = DocumentField(
+        _device_states,
+        {"type": "object", "minProperties": 1, "additionalProperties": STATE_SCHEMA, "description": "{deviceId: state}"},
+    )
     devices = serializers.SerializerMethodField(help_text="The scene's device ids (keys of deviceStates).")
 
     class Meta:
@@ -62,10 +108,13 @@ class SceneSerializer(serializers.ModelSerializer):
         return list(scene.device_states or {})
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
-    days = DocumentField(_days)
-    actions = DocumentField(lambda data, ctx, path: validate_actions(data, ctx, path, allowed=SCHEDULE_ACTIONS))
-    time = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+class ScheduleSerializer(ModelSerializer):
+    days = DocumentField(_days, DAYS_SCHEMA)
+    actions = DocumentField(
+        lambda data, ctx, path: validate_actions(data, ctx, path, allowed=SCHEDULE_ACTIONS),
+        {"type": "array", "minItems": 1, "maxItems": 50, "items": _items_of(SCHEDULE_ACTIONS)},
+    )
+    time = LocalTimeField()
 
     class Meta:
         model = Schedule
@@ -73,10 +122,10 @@ class ScheduleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "next_run_at", "last_run_at", "created_at", "updated_at"]
 
 
-class AutomationSerializer(serializers.ModelSerializer):
-    trigger = DocumentField(validate_trigger)
-    conditions = DocumentField(validate_conditions, required=False)
-    actions = DocumentField(validate_actions)
+class AutomationSerializer(ModelSerializer):
+    trigger = DocumentField(validate_trigger, _items_of(TRIGGERS))
+    conditions = DocumentField(validate_conditions, {"type": "array", "items": _items_of(CONDITIONS)}, required=False)
+    actions = DocumentField(validate_actions, {"type": "array", "minItems": 1, "maxItems": 50, "items": _items_of(ACTIONS)})
 
     class Meta:
         model = Automation

@@ -149,7 +149,7 @@ def check_object(value, path: str) -> dict:
 def _dispatch(table: dict, cfg, ctx: HomeContext, path: str, what: str) -> dict:
     cfg = check_object(cfg, path)
     kind = cfg.get("type")
-    if kind not in table:
+    if not isinstance(kind, str) or kind not in table:
         raise ConfigError(f"{path}.type", f"unknown {what} type {kind!r}; use one of {', '.join(sorted(table))}")
     return {"type": kind, **table[kind](cfg, ctx, path)}
 

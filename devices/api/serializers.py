@@ -5,13 +5,14 @@ from devices.models import Device, DeviceCategory, DeviceGroup, DeviceType
 from homes.api.fields import InHomeField
 from homes.models import Room
 from hubs.models import Hub
+from veahome.api import ModelSerializer, StrictCharField, StrictDecimalField
 
 
 class SignalMappingsField(serializers.DictField):
     """IR/RF signals by action name, e.g. {"ON": "0x20DF10EF"}."""
 
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.CharField(max_length=4096), **kwargs)
+        super().__init__(child=StrictCharField(max_length=4096), **kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -21,13 +22,13 @@ class SignalMappingsField(serializers.DictField):
         return value
 
 
-class DeviceSerializer(serializers.ModelSerializer):
+class DeviceSerializer(ModelSerializer):
     room_id = InHomeField(Room, source="room")
     hub_id = InHomeField(Hub, source="hub", required=False, allow_null=True)
     type = serializers.ChoiceField(choices=DeviceType.choices)
     category = serializers.ChoiceField(choices=DeviceCategory.choices)
     signal_mappings = SignalMappingsField(required=False)
-    value = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True, coerce_to_string=False)
+    value = StrictDecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
 
     class Meta:
         model = Device
@@ -44,11 +45,11 @@ class DeviceUpdateSerializer(DeviceSerializer):
     class Meta(DeviceSerializer.Meta):
         read_only_fields = DeviceSerializer.Meta.read_only_fields + ["type", "category"]
 
-    type = serializers.CharField(read_only=True)
-    category = serializers.CharField(read_only=True)
+    type = StrictCharField(read_only=True)
+    category = StrictCharField(read_only=True)
 
 
-class DeviceGroupSerializer(serializers.ModelSerializer):
+class DeviceGroupSerializer(ModelSerializer):
     device_ids = serializers.ListField(
         child=InHomeField(Device), allow_empty=True, max_length=200, write_only=True
     )

@@ -1,9 +1,12 @@
 """Serializer fields that refer to objects of the request's home, and nothing else."""
 import uuid
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class InHomeField(serializers.PrimaryKeyRelatedField):
     """A reference by id to an object of the home in the serializer context.
 
@@ -24,6 +27,12 @@ class InHomeField(serializers.PrimaryKeyRelatedField):
         if home is None:
             return self.model.objects.none()
         return self.model.objects.in_home(home)
+
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for nullable relations; an id field takes an id or null, nothing else.
+        if data == "":
+            self.fail("incorrect_type", data_type="an empty string")
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         try:

@@ -68,6 +68,9 @@ class HomeScopedMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if request.method.lower() not in getattr(self, "action_map", {request.method.lower(): None}):
+            # An unrouted verb is a 405 decided by the URL alone, so it reveals nothing of the home.
+            return
         require_role(self.membership.role, self.required_role())
 
     def get_queryset(self):

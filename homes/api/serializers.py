@@ -1,12 +1,17 @@
 """Serializers for accounts, homes, rooms, layout and memberships."""
+import zoneinfo
+
 from django.contrib.auth import password_validation
 from rest_framework import serializers
 
-from homes.models import Home, Membership, Room, User, validate_timezone
+from homes.models import Home, Membership, Room, User
 from homes.scoping import Role
+from veahome.api import ModelSerializer, StrictCharField, StrictEmailField, StrictFloatField, StrictIntegerField
+
+TIMEZONES = sorted(zoneinfo.available_timezones())
 
 
-class HomeBriefSerializer(serializers.ModelSerializer):
+class HomeBriefSerializer(ModelSerializer):
     role = serializers.SerializerMethodField()
 
     class Meta:
@@ -17,7 +22,7 @@ class HomeBriefSerializer(serializers.ModelSerializer):
         return getattr(home, "my_role", None)
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     home_id = serializers.SerializerMethodField()
 
     class Meta:
@@ -32,8 +37,8 @@ class UserSerializer(serializers.ModelSerializer):
 class AuthResponseSerializer(serializers.Serializer):
     """What login and register return (the app's contract) plus the refresh token."""
 
-    token = serializers.CharField(help_text="Access token for `Authorization: Bearer`.")
-    refresh_token = serializers.CharField()
+    token = StrictCharField(help_text="Access token for `Authorization: Bearer`.")
+    refresh_token = StrictCharField()
     user = UserSerializer()
     homes = HomeBriefSerializer(many=True)
 
@@ -44,9 +49,9 @@ class MeResponseSerializer(serializers.Serializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255)
-    email = serializers.EmailField(max_length=255)
-    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    name = StrictCharField(max_length=255)
+    email = StrictEmailField(max_length=255)
+    password = StrictCharField(min_length=6, max_length=128, write_only=True, style={"input_type": "password"})
 
     def validate_password(self, value):
         password_validation.validate_password(value)
@@ -54,28 +59,28 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=255)
-    password = serializers.CharField(max_length=128, write_only=True)
+    email = StrictEmailField(max_length=255)
+    password = StrictCharField(max_length=128, write_only=True)
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=2000)
+    refresh_token = StrictCharField(max_length=2000)
 
 
 class TokenPairSerializer(serializers.Serializer):
-    token = serializers.CharField()
-    refresh_token = serializers.CharField()
+    token = StrictCharField()
+    refresh_token = StrictCharField()
 
 
-class RoomBriefSerializer(serializers.ModelSerializer):
+class RoomBriefSerializer(ModelSerializer):
     class Meta:
         model = Room
         fields = ["id", "name"]
 
 
-class HomeSerializer(serializers.ModelSerializer):
+class HomeSerializer(ModelSerializer):
     role = serializers.SerializerMethodField()
-    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
+    timezone = serializers.ChoiceField(choices=TIMEZONES, required=False, help_text="IANA time zone name.")
 
     class Meta:
         model = Home
@@ -99,7 +104,7 @@ class HomeDetailSerializer(HomeSerializer):
         fields = HomeSerializer.Meta.fields + ["rooms"]
 
 
-class RoomSerializer(serializers.ModelSerializer):
+class RoomSerializer(ModelSerializer):
     class Meta:
         model = Room
         fields = [
@@ -110,12 +115,12 @@ class RoomSerializer(serializers.ModelSerializer):
 
 
 class LayoutEntrySerializer(serializers.Serializer):
-    x = serializers.FloatField()
-    y = serializers.FloatField()
-    width = serializers.FloatField(min_value=0, required=False)
-    height = serializers.FloatField(min_value=0, required=False)
-    rotation = serializers.FloatField(required=False)
-    floor = serializers.IntegerField(required=False)
+    x = StrictFloatField()
+    y = StrictFloatField()
+    width = StrictFloatField(min_value=0, required=False)
+    height = StrictFloatField(min_value=0, required=False)
+    rotation = StrictFloatField(required=False)
+    floor = StrictIntegerField(required=False)
 
 
 class LayoutSerializer(serializers.Serializer):
@@ -130,9 +135,9 @@ class LayoutSerializer(serializers.Serializer):
         return layout
 
 
-class MemberSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField(source="user.email", read_only=True)
-    name = serializers.CharField(source="user.name", read_only=True)
+class MemberSerializer(ModelSerializer):
+    email = StrictEmailField(source="user.email", read_only=True)
+    name = StrictCharField(source="user.name", read_only=True)
     user_id = serializers.UUIDField(source="user.id", read_only=True)
 
     class Meta:
@@ -142,7 +147,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=255)
+    email = StrictEmailField(max_length=255)
     role = serializers.ChoiceField(choices=[r for r in Role.values if r != Role.OWNER], default=Role.MEMBER)
 
 

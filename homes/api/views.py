@@ -41,7 +41,7 @@ class AuthThrottle(SimpleRateThrottle):
     scope = "auth"
 
     def get_rate(self):
-        return getattr(settings, "AUTH_THROTTLE_RATE", "30/min")
+        return settings.AUTH_THROTTLE_RATE
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -180,7 +180,8 @@ class HomeViewSet(HomeScopedMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.home_delete(home=instance, actor=self.request.user)
 
-    @extend_schema(request=LayoutSerializer, responses={200: HomeSerializer})
+    @extend_schema(methods=["GET"], responses={200: LayoutSerializer})
+    @extend_schema(methods=["PUT"], request=LayoutSerializer, responses={200: HomeSerializer})
     @action(detail=True, methods=["put", "get"], url_path="layout")
     def layout(self, request, pk=None):
         home = self.get_object()
@@ -231,8 +232,10 @@ class MemberViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer})
     def partial_update(self, request, *args, **kwargs):
-        serializer = MemberUpdateSerializer(data=request.data)
+        serializer = MemberUpdateSerializer(data=request.data, partial=kwargs.get("partial", True))
         serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data:
+            return Response(MemberSerializer(self.get_object()).data)
         membership = services.membership_update(
             membership=self.get_object(), actor_role=self.membership.role, **serializer.validated_data
         )
@@ -240,7 +243,7 @@ class MemberViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer})
     def update(self, request, *args, **kwargs):
-        return self.partial_update(request, *args, **kwargs)
+        return self.partial_update(request, *args, partial=False, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
         services.membership_remove(membership=self.get_object(), actor=request.user, actor_role=self.membership.role)

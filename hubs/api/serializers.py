@@ -4,9 +4,10 @@ from rest_framework import serializers
 from homes.api.fields import InHomeField
 from homes.models import Room
 from hubs.models import Hub
+from veahome.api import ModelSerializer, StrictCharField
 
 
-class HubSerializer(serializers.ModelSerializer):
+class HubSerializer(ModelSerializer):
     room_ids = serializers.SerializerMethodField()
 
     class Meta:
@@ -21,7 +22,7 @@ class HubSerializer(serializers.ModelSerializer):
         return [str(slot.room_id) for slot in hub.room_slots.all()]
 
 
-class HubStatusSerializer(serializers.ModelSerializer):
+class HubStatusSerializer(ModelSerializer):
     hub_id = serializers.UUIDField(source="id")
     room_ids = serializers.SerializerMethodField()
 
@@ -38,14 +39,14 @@ class HubRoomsSerializer(serializers.Serializer):
 
 
 class HubPairSerializer(serializers.Serializer):
-    qr_code = serializers.CharField(max_length=100)
+    qr_code = StrictCharField(max_length=100)
     home_id = serializers.UUIDField()
 
 
 class HubWifiSerializer(serializers.Serializer):
-    ssid = serializers.CharField(max_length=32)
+    ssid = StrictCharField(max_length=32)
     # Blank for an open network; WPA2 passphrases are 8-63 characters. Write-only, never echoed.
-    password = serializers.CharField(
+    password = StrictCharField(
         max_length=63, allow_blank=True, trim_whitespace=False, write_only=True, style={"input_type": "password"}
     )
 
@@ -56,18 +57,18 @@ class HubWifiSerializer(serializers.Serializer):
 
 
 class HubProvisionSerializer(serializers.Serializer):
-    serial = serializers.CharField(max_length=64)
-    factory_secret = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
+    serial = StrictCharField(max_length=64)
+    factory_secret = StrictCharField(max_length=256, trim_whitespace=False, write_only=True)
 
 
 class MqttCredentialsSerializer(serializers.Serializer):
-    host = serializers.CharField()
+    host = StrictCharField()
     port = serializers.IntegerField()
     tls = serializers.BooleanField()
-    username = serializers.CharField()
-    password = serializers.CharField()
-    client_id = serializers.CharField()
-    topic_root = serializers.CharField()
+    username = StrictCharField()
+    password = StrictCharField()
+    client_id = StrictCharField()
+    topic_root = StrictCharField()
 
 
 class HubProvisionResponseSerializer(serializers.Serializer):

@@ -1,0 +1,163 @@
+"""Accounts: register, login, me, refresh rotation, logout, the auth throttle."""
+import pytest
+from django.core.cache import cache
+
+from homes.models import Home, Membership, User
+from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _db(db):
+    """Every test here touches accounts."""
+
+
+def register(anon, **overrides):
+    body = {"name": "Ada Lovelace", "email": "ada@example.com", "password": "password123"} | overrides
+    return anon.post("/api/auth/register", body, format="json")
+
+
+def assert_auth_shape(data, user):
+    assert set(data) == {"token", "refreshToken", "user", "homes"}
+    assert data["user"]["id"] == str(user.pk)
+    assert data["user"]["email"] == user.email
+    assert data["user"]["name"] == user.name
+    assert data["user"]["homeId"] == data["homes"][0]["id"]
+    assert data["token"] and data["refreshToken"]
+
+
+def test_register_returns_the_seed_shape_and_creates_my_home(anon):
+    response = register(anon)
+    assert response.status_code == 201, response.content
+    user = User.objects.get(email="ada@example.com")
+    data = response.json()
+    assert_auth_shape(data, user)
+    home = Home.objects.get(pk=data["homes"][0]["id"])
+    assert home.name == "My Home"
+    assert data["homes"] == [{"id": str(home.pk), "name": "My Home", "role": "owner"}]
+    assert Membership.objects.get(home=home).user == user
+
+
+def test_register_token_works_for_me(anon):
+    token = register(anon).json()["token"]
+    anon.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert anon.get("/api/auth/me").json()["user"]["email"] == "ada@example.com"
+
+
+def test_register_duplicate_email_is_409_whatever_the_case(anon):
+    register(anon)
+    response = register(anon, email="ADA@Example.com")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "email_taken"
+    assert "email" in response.json()["error"]["fields"]
+    assert User.objects.filter(email__iexact="ada@example.com").count() == 1
+
+
+def test_register_weak_password_names_the_field(anon):
+    response = register(anon, password="abc")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert "password" in response.json()["error"]["fields"]
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("field,value", [("email", "not-an-email"), ("name", ""), ("name", 42), ("email", None)])
+def test_register_bad_fields_are_named(anon, field, value):
+    response = register(anon, **{field: value})
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_login_returns_the_seed_shape(anon, owner, home):
+    response = anon.post("/api/auth/login", {"email": owner.email, "password": f.PASSWORD}, format="json")
+    assert response.status_code == 200, response.content
+    assert_auth_shape(response.json(), owner)
+    assert response.json()["user"]["homeId"] == str(home.pk)
+
+
+def test_login_email_is_case_insensitive(anon, owner, home):
+    response = anon.post("/api/auth/login", {"email": owner.email.upper(), "password": f.PASSWORD}, format="json")
+    assert response.status_code == 200
+
+
+def test_login_wrong_password_is_401_in_the_error_shape(anon, owner):
+    response = anon.post("/api/auth/login", {"email": owner.email, "password": "wrong-password"}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
+    assert "token" not in response.json()
+
+
+def test_login_unknown_email_is_the_same_401(anon, db):
+    response = anon.post("/api/auth/login", {"email": "nobody@example.com", "password": "password123"}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_me_returns_user_and_homes(api, owner, home):
+    other = f.make_home(f.UserFactory(), name="Friends")
+    f.add_member(other, owner, role="guest")
+    data = api.get("/api/auth/me/").json()
+    assert data["user"]["id"] == str(owner.pk)
+    assert data["user"]["homeId"] == str(home.pk)
+    assert [(h["name"], h["role"]) for h in data["homes"]] == [("Casa", "owner"), ("Friends", "guest")]
+
+
+def test_me_needs_a_token(anon):
+    assert anon.get("/api/auth/me").status_code == 401
+
+
+def login(anon, user):
+    return anon.post("/api/auth/login", {"email": user.email, "password": f.PASSWORD}, format="json").json()
+
+
+def test_refresh_rotates_and_the_old_token_is_refused(anon, owner, home):
+    old = login(anon, owner)["refreshToken"]
+    response = anon.post("/api/auth/refresh", {"refreshToken": old}, format="json")
+    assert response.status_code == 200
+    new = response.json()
+    assert set(new) == {"token", "refreshToken"} and new["refreshToken"] != old
+    again = anon.post("/api/auth/refresh", {"refreshToken": old}, format="json")
+    assert again.status_code == 401
+    assert again.json()["error"]["code"] == "token_invalid"
+    assert anon.post("/api/auth/refresh", {"refreshToken": new["refreshToken"]}, format="json").status_code == 200
+
+
+def test_refresh_with_garbage_is_401(anon, db):
+    response = anon.post("/api/auth/refresh", {"refreshToken": "garbage"}, format="json")
+    assert response.status_code == 401
+
+
+def test_refresh_of_a_deactivated_user_is_refused(anon, owner, home):
+    refresh = login(anon, owner)["refreshToken"]
+    User.objects.filter(pk=owner.pk).update(is_active=False)
+    assert anon.post("/api/auth/refresh", {"refreshToken": refresh}, format="json").status_code == 401
+
+
+def test_logout_revokes_the_refresh_token(anon, owner, home):
+    tokens = login(anon, owner)
+    anon.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['token']}")
+    response = anon.post("/api/auth/logout", {"refreshToken": tokens["refreshToken"]}, format="json")
+    assert response.status_code == 204
+    anon.credentials()
+    refused = anon.post("/api/auth/refresh", {"refreshToken": tokens["refreshToken"]}, format="json")
+    assert refused.status_code == 401
+
+
+def test_logout_cannot_revoke_someone_elses_token(anon, owner, home, outsider):
+    tokens = login(anon, owner)
+    response = outsider.post("/api/auth/logout", {"refreshToken": tokens["refreshToken"]}, format="json")
+    assert response.status_code == 400
+    assert "refreshToken" in response.json()["error"]["fields"]
+    assert anon.post("/api/auth/refresh", {"refreshToken": tokens["refreshToken"]}, format="json").status_code == 200
+
+
+def test_auth_throttle_really_throttles(anon, owner, settings):
+    settings.AUTH_THROTTLE_RATE = "3/min"
+    cache.clear()
+    body = {"email": owner.email, "password": "wrong-password"}
+    statuses = [anon.post("/api/auth/login", body, format="json").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    throttled = anon.post("/api/auth/login", {"email": owner.email, "password": f.PASSWORD}, format="json")
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["code"] == "throttled"
+    assert int(throttled["Retry-After"]) > 0
+    cache.clear()
