@@ -234,3 +234,8 @@ MQTT_MAX_QUEUED_MESSAGES = env.int("MQTT_MAX_QUEUED_MESSAGES", default=100_000)
 MQTT_MAX_INFLIGHT_MESSAGES = env.int("MQTT_MAX_INFLIGHT_MESSAGES", default=100)
 MQTT_AUTOSAVE_CHANGES = env.int("MQTT_AUTOSAVE_CHANGES", default=1000)
 HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min")
+
+# --- Support admin, demo data and serving (static files, web server) -----------------------
+# The web process serves the admin's and the API docs' static files itself (after collectstatic).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "veahome.static.StaticFilesMiddleware")
