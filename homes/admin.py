@@ -28,9 +28,10 @@ class MembershipOfUserInline(admin.TabularInline):
     model = Membership
     fk_name = "user"
     fields = ("home", "role", "created_at")
-    readonly_fields = ("created_at",)
-    autocomplete_fields = ("home",)
+    readonly_fields = fields
     extra = 0
+    max_num = 0
+    can_delete = False
     verbose_name_plural = "homes"
 
     def get_queryset(self, request):
@@ -79,9 +80,10 @@ class UserAdmin(BaseUserAdmin):
 class MembershipInline(admin.TabularInline):
     model = Membership
     fields = ("user", "user_name", "role", "created_at")
-    readonly_fields = ("user_name", "created_at")
-    autocomplete_fields = ("user",)
+    readonly_fields = fields
     extra = 0
+    max_num = 0  # members are invited from the app, which checks roles
+    can_delete = False
     verbose_name_plural = "members"
 
     def get_queryset(self, request):
@@ -95,8 +97,10 @@ class MembershipInline(admin.TabularInline):
 class RoomInline(admin.TabularInline):
     model = Room
     fields = ("name", "temperature", "humidity", "device_count")
-    readonly_fields = ("device_count",)
+    readonly_fields = fields
     extra = 0
+    max_num = 0
+    can_delete = False
     show_change_link = True
 
     def get_queryset(self, request):
@@ -110,7 +114,7 @@ class RoomInline(admin.TabularInline):
 class HubInline(admin.TabularInline):
     model = Hub
     fields = ("serial_number", "name", "status", "wifi_connected", "last_seen_at", "firmware")
-    readonly_fields = ("serial_number", "status", "wifi_connected", "last_seen_at", "firmware")
+    readonly_fields = fields
     extra = 0
     max_num = 0  # hubs join a home by pairing, not from here
     can_delete = False
@@ -120,7 +124,7 @@ class HubInline(admin.TabularInline):
 class DeviceInline(admin.TabularInline):
     model = Device
     fields = ("name", "type", "category", "room", "hub", "is_active", "value", "unit", "reported_at")
-    readonly_fields = ("type", "category", "room", "hub", "value", "unit", "reported_at")
+    readonly_fields = fields
     extra = 0
     max_num = 0  # devices are added from the app, through their hub
     can_delete = False
@@ -213,7 +217,7 @@ class MembershipAdmin(ServiceBackedAdmin, admin.ModelAdmin):
 
 class RoomDeviceInline(DeviceInline):
     fields = ("name", "type", "category", "hub", "is_active", "value", "unit", "reported_at")
-    readonly_fields = ("type", "category", "hub", "value", "unit", "reported_at")
+    readonly_fields = fields
 
 
 @admin.register(Room)

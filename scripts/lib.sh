@@ -135,3 +135,10 @@ PY
   fi
   "$PY" "$ROOT/manage.py" broker_setup --accounts >/dev/null
 }
+
+ensure_chromium() {
+  # Debian's browser and its matching driver: the admin's browser test drives them, and
+  # nothing is downloaded at test time.
+  apt_install chromium chromium
+  apt_install chromedriver chromium-driver
+}
