@@ -239,3 +239,7 @@ HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min
 # The web process serves the admin's and the API docs' static files itself (after collectstatic).
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "veahome.static.StaticFilesMiddleware")
+# The API's hot paths (see bench/rest_devices.py): a memoised camelCase renderer and a filter
+# backend that costs nothing on a request without query parameters.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["veahome.renderers.CamelCaseJSONRenderer"]
+REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["veahome.api.FilterBackend"]
