@@ -94,7 +94,7 @@ def server_command(server: str, workers: int, port: int, fd: int | None) -> list
         # Daphne has no worker option; N processes accept on one shared listening socket.
         return [str(bin_dir / "daphne"), "--fd", str(fd), "veahome.asgi:application"]
     command = [str(bin_dir / "uvicorn"), "veahome.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
+               "--ws", "websockets-sansio", "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
     return command + (["--workers", str(workers)] if workers > 1 else [])
 
 
@@ -174,7 +174,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load before each row")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--servers", nargs="+", default=["daphne:1", "daphne:2", "uvicorn:1", "uvicorn:2"])
-    parser.add_argument("--env", nargs="*", default=[], help="KEY=VALUE settings for the servers")
+    parser.add_argument("--env", nargs="*", default=["DB_POOL=true"],
+                        help="KEY=VALUE settings for the servers (default: the Procfile's DB_POOL=true)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
