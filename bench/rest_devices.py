@@ -7,7 +7,6 @@ Prints one table row per server, worker count and concurrency (see bench/README.
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import socket

@@ -23,8 +23,8 @@ class DeviceAdmin(ServiceBackedAdmin, admin.ModelAdmin):
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
     # Home, room and hub are tied together by composite keys; moving a device is the app's job.
-    readonly_fields = ("type", "category", "home_link", "room_link", "hub_link", "state", "signal_mappings", "reported_at",
-                       "created_at", "updated_at")
+    readonly_fields = ("type", "category", "home_link", "room_link", "hub_link", "state", "signal_mappings",
+                       "reported_at", "created_at", "updated_at")
 
     def update_service(device, **changed):
         return services.device_update(device=device, **changed)

@@ -11,7 +11,9 @@ SUPPORT_GROUP = "Support"
 # app label -> model -> actions. Agents see every customer object; they may correct
 # names, time zones and flags but never add or delete (that stays with the customer's app).
 SUPPORT_PERMISSIONS = {
-    "homes": {"user": ("view", "change"), "home": ("view", "change"), "membership": ("view",), "room": ("view", "change")},
+    "homes": {
+        "user": ("view", "change"), "home": ("view", "change"), "membership": ("view",), "room": ("view", "change"),
+    },
     "hubs": {"hub": ("view", "change"), "hubroom": ("view",)},
     "devices": {"device": ("view", "change"), "devicegroup": ("view",), "devicegroupmember": ("view",)},
     "automations": {"scene": ("view",), "schedule": ("view", "change"), "automation": ("view", "change")},
