@@ -120,7 +120,7 @@ class Server:
             for _ in range(copies)
         ]
 
-    def wait_ready(self, url: str, token: str, timeout: float = 60) -> None:
+    def wait_ready(self, url: str, token: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
         while time.monotonic() < deadline:
@@ -132,7 +132,7 @@ class Server:
                     body = json.loads(response.read())
                     assert len(body["results"]) == DEVICES, body
                     return
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, OSError):  # not listening yet, or too slow to answer
                 time.sleep(0.2)
         raise TimeoutError(f"server on {self.port} not ready")
 
