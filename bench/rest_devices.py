@@ -163,6 +163,36 @@ def wrk(url: str, token: str, concurrency: int, seconds: float) -> dict:
     return data
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: set[int] | None = None, groups: set[int] | None = None) -> float:
+    """CPU time (user + system) of the given processes, or of every process in the given groups."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, group = int(entry.name), int(fields[2])
+        if (pids and pid in pids) or (groups and group in groups):
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def database_backends(database_url: str) -> set[int]:
+    """PostgreSQL backend processes serving the bench database (the servers' pooled connections)."""
+    import psycopg
+
+    name = database_url.rpartition("/")[2]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute("select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+                            [name]).fetchall()
+    return {pid for (pid,) in rows}
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -192,8 +222,8 @@ def main() -> None:
     print(f"# queries per request: {queries[DEVICES]} with {DEVICES} devices, "
           f"{queries[DEVICES * 2]} with {DEVICES * 2}")
     print(f"# server settings: {' '.join(args.env) or 'defaults'}; load average at start: {load_average()}")
-    print("| server | workers | concurrency | req/s | p50 ms | p99 ms | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| server | workers | concurrency | req/s | p50 ms | p99 ms | errors | server CPU ms/req | db CPU ms/req |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     url_path = f"/api/homes/{home_id}/devices"
     for spec in args.servers:
         name, _, workers = spec.partition(":")
@@ -204,10 +234,15 @@ def main() -> None:
             for concurrency in args.concurrency:
                 if args.warmup:
                     wrk(url, token, concurrency, args.warmup)
+                groups, backends = {p.pid for p in server.processes}, database_backends(database_url)
+                server_cpu, db_cpu = cpu_seconds(groups=groups), cpu_seconds(pids=backends)
                 r = wrk(url, token, concurrency, args.duration)
+                server_cpu = cpu_seconds(groups=groups) - server_cpu
+                db_cpu = cpu_seconds(pids=backends | database_backends(database_url)) - db_cpu
                 errors = r["socket_errors"] + r["non_2xx"]
                 print(f"| {name} | {workers or 1} | {concurrency} | {r['rps']:.0f} | {r['p50_us'] / 1000:.1f} | "
-                      f"{r['p99_us'] / 1000:.1f} | {errors} |", flush=True)
+                      f"{r['p99_us'] / 1000:.1f} | {errors} | {server_cpu * 1000 / r['requests']:.1f} | "
+                      f"{db_cpu * 1000 / r['requests']:.1f} |", flush=True)
         finally:
             server.stop()
     print(f"# load average at end: {load_average()}")
