@@ -140,3 +140,10 @@ ensure_influxdb_package() {
   # The InfluxDB backend's tests start their own influxd (Debian's influxdb package, 1.x).
   apt_install influxd influxdb
 }
+
+ensure_chromium() {
+  # Debian's browser and its matching driver: the admin's browser test drives them, and
+  # nothing is downloaded at test time.
+  apt_install chromium chromium
+  apt_install chromedriver chromium-driver
+}

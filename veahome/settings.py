@@ -252,3 +252,12 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "RoleEnum": "homes.scoping.Role",
     "AssignableRoleEnum": ["admin", "member", "guest"],
 }
+
+# --- Support admin, demo data and serving (static files, web server) -----------------------
+# The web process serves the admin's and the API docs' static files itself (after collectstatic).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "veahome.static.StaticFilesMiddleware")
+# The API's hot paths (see bench/rest_devices.py): a memoised camelCase renderer and a filter
+# backend that costs nothing on a request without query parameters.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["veahome.renderers.CamelCaseJSONRenderer"]
+REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["veahome.api.FilterBackend"]

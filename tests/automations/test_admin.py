@@ -1,0 +1,44 @@
+"""Support admin for scenes, schedules and automations: readable at a glance, times in the home's zone."""
+import pytest
+
+from automations.models import Automation, Schedule
+from tests.admin_support import change_form, seeded_agent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schedule_list_shows_next_run_in_the_homes_time():
+    agent = seeded_agent()
+    page = agent.get("/admin/automations/schedule/", {"q": "demo@veahome.local"}).content.decode()
+    assert "Open the covers" in page and "07:30 Europe/Madrid" in page
+
+
+def test_agent_disables_an_automation_but_cannot_edit_its_document():
+    agent = seeded_agent()
+    automation = Automation.objects.get(name="Welcome home")
+    url = f"/admin/automations/automation/{automation.pk}/change/"
+    page = agent.get(url).content.decode()
+    assert 'name="trigger"' not in page and "time_window" in page
+    form = change_form(agent, url)
+    assert form.pop("enabled") == "on"
+    assert agent.post(url, form).status_code == 302
+    automation.refresh_from_db()
+    assert automation.enabled is False
+
+
+def test_disabling_a_schedule_clears_its_next_run():
+    agent = seeded_agent()
+    schedule = Schedule.objects.get(name="Good night")
+    url = f"/admin/automations/schedule/{schedule.pk}/change/"
+    form = change_form(agent, url)
+    assert form.pop("enabled") == "on"
+    response = agent.post(url, form)
+    assert response.status_code == 302
+    schedule.refresh_from_db()
+    assert schedule.enabled is False and schedule.next_run_at is None
+
+
+def test_scene_list_counts_devices():
+    agent = seeded_agent()
+    page = agent.get("/admin/automations/scene/").content.decode()
+    assert "Movie night" in page and "Good night" in page

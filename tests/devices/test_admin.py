@@ -1,0 +1,44 @@
+"""Support admin for devices: each device links to its home, room and hub."""
+import pytest
+
+from devices.models import Device
+from tests.admin_support import change_form, seeded_agent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_device_page_links_to_home_room_and_hub():
+    agent = seeded_agent()
+    tv = Device.objects.select_related("home", "room", "hub").get(name="TV")
+    page = agent.get(f"/admin/devices/device/{tv.pk}/change/").content.decode()
+    assert f'href="/admin/homes/home/{tv.home_id}/change/"' in page
+    assert f'href="/admin/homes/room/{tv.room_id}/change/"' in page
+    assert f'href="/admin/hubs/hub/{tv.hub_id}/change/"' in page
+    assert "VH-DEMO-0001" in page and "VOL_UP" in page  # learned IR signals are visible
+
+
+def test_device_list_searches_by_hub_serial_and_filters_by_category(django_assert_max_num_queries):
+    agent = seeded_agent()
+    with django_assert_max_num_queries(12):
+        page = agent.get("/admin/devices/device/", {"q": "VH-DEMO-0001", "category__exact": "IR"}).content.decode()
+    shown = {d.name for d in Device.objects.all() if f"/admin/devices/device/{d.pk}/change/" in page}
+    assert shown == {"TV", "Air conditioner"}
+
+
+def test_agent_switching_a_device_off_goes_through_the_service():
+    agent = seeded_agent()
+    light = Device.objects.get(name="Ceiling light")
+    assert light.is_active
+    url = f"/admin/devices/device/{light.pk}/change/"
+    form = change_form(agent, url)
+    assert form.pop("is_active") == "on"
+    response = agent.post(url, form)
+    assert response.status_code == 302
+    light.refresh_from_db()
+    assert light.is_active is False and light.name == "Ceiling light"
+
+
+def test_group_page_lists_its_devices():
+    agent = seeded_agent()
+    page = agent.get("/admin/devices/devicegroup/").content.decode()
+    assert "Living room lights" in page and "Bedroom covers" in page
