@@ -82,3 +82,4 @@ endpoint("automation create", "post", lambda w: f"{H(w)}/automations", lambda w:
 endpoint("automation detail", "get", lambda w: f"{H(w)}/automations/{w['automation'].pk}")
 endpoint("automation update", "put", lambda w: f"{H(w)}/automations/{w['automation'].pk}", lambda w: {"name": "Auto 2", "trigger": {"type": "time", "at": "23:00"}, "actions": [{"type": "scene", "sceneId": str(w["scene"].pk)}]}, role="member")
 endpoint("automation delete", "delete", lambda w: f"{H(w)}/automations/{w['automation'].pk}", role="member")
+endpoint("home snapshot", "get", lambda w: f"{H(w)}/snapshot")

@@ -53,7 +53,7 @@ class AsgiServer:
             self.port = free_port()
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "veahome.asgi:application", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--ws", "websockets", "--lifespan", "off", "--log-level", "info"],
+                 "--port", str(self.port), "--ws", "websockets-sansio", "--lifespan", "off", "--log-level", "info"],
                 cwd=ROOT, env=server_env(**env), stdout=self.log, stderr=subprocess.STDOUT,
             )
             if self._wait_ready():
@@ -137,12 +137,12 @@ class Feed:
     def next(self, timeout: float = 5) -> dict:
         return json.loads(self.ws.recv(timeout=timeout))
 
-    def next_event(self, name: str, timeout: float = 5) -> dict:
-        """The next message called `name`, skipping others (e.g. presence of other tests' users)."""
+    def next_event(self, name: str, timeout: float = 5, **data) -> dict:
+        """The next message called `name` whose data has the given items, skipping others."""
         deadline = time.monotonic() + timeout
         while True:
             message = self.next(timeout=max(0.01, deadline - time.monotonic()))
-            if message["event"] == name:
+            if message["event"] == name and all(message["data"].get(k) == v for k, v in data.items()):
                 return message
 
     def send(self, **message) -> None:
