@@ -18,13 +18,15 @@ def async_redis() -> aioredis.Redis:
     client = _clients.get(loop)
     if client is None:
         client = _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL)
+        client.publish_script = client.register_script(PUBLISH_SCRIPT)
+        client.presence_script = client.register_script(PRESENCE_SCRIPT)
     return client
 
 
 async def emit(home_id: str, event: str, data: dict) -> int:
     """`publish()` for code already inside the event loop and outside any transaction."""
     keys, argv = script_args(home_id, event, json.dumps(data, separators=(",", ":")))
-    return int(await async_redis().eval(PUBLISH_SCRIPT, len(keys), *keys, *argv))
+    return int(await async_redis().publish_script(keys=keys, args=argv))
 
 
 async def count(stat: str, amount: int = 1) -> None:
@@ -110,8 +112,8 @@ async def presence(op: str, home_id: str, user_id: str = "", channel: str = "") 
     """Record a join, leave or heartbeat of one socket and sweep stale ones; report who changed."""
     now = time.time()
     stale_before = now - settings.REALTIME_HEARTBEAT_TIMEOUT * 2
-    changed, online = await async_redis().eval(
-        PRESENCE_SCRIPT, 2, *_presence_keys(home_id), op, f"{user_id}|{channel}", user_id, now, stale_before
+    changed, online = await async_redis().presence_script(
+        keys=_presence_keys(home_id), args=[op, f"{user_id}|{channel}", user_id, now, stale_before]
     )
     changed = [c.decode() for c in changed]
     return PresenceChange(

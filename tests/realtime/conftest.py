@@ -134,10 +134,10 @@ class Feed:
     def __init__(self, ws):
         self.ws = ws
 
-    def next(self, timeout: float = 5) -> dict:
+    def next(self, timeout: float = 10) -> dict:
         return json.loads(self.ws.recv(timeout=timeout))
 
-    def next_event(self, name: str, timeout: float = 5, **data) -> dict:
+    def next_event(self, name: str, timeout: float = 10, **data) -> dict:
         """The next message called `name` whose data has the given items, skipping others."""
         deadline = time.monotonic() + timeout
         while True:
