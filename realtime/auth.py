@@ -86,9 +86,8 @@ class RedactTokens(logging.Filter):
     def filter(self, record):
         if isinstance(record.msg, str) and "token" in record.msg.lower():
             record.msg = redact(record.msg)
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 
