@@ -15,11 +15,15 @@ EXPECTED = {
     "layout put": "home:layout",
     "hub rename": "hub:update",
     "hub rooms": "hub:rooms",
+    "hub wifi": "hub:status",
+    "hub unpair": "hub:unpaired",
+    "hub delete (unpair)": "hub:unpaired",
 }
 WRITES = [e for e in ENDPOINTS if e.method != "get"]
 
 
 def expected_event(name: str) -> str:
+    """The event a write endpoint must publish: "<thing> create|update|delete", or listed above."""
     if name in EXPECTED:
         return EXPECTED[name]
     thing, change = name.split(" ")
