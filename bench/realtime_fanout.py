@@ -201,7 +201,7 @@ async def run_scenarios(args, server, pipe, token, single_homes, many_homes) -> 
     return results
 
 
-def main(args) -> list[dict]:
+def main(args) -> None:
     user = User.objects.create_user(email=f"bench-{os.getpid()}-{time.time()}@example.com", password="x" * 12, name="Bench")
     token = str(AccessToken.for_user(user))
     sizes = [10, 100] if args.quick else [10, 100, 1000]
@@ -213,7 +213,8 @@ def main(args) -> list[dict]:
     pub.start()
     server, _ = start_server(args.workers, args)
     try:
-        return asyncio.run(run_scenarios(args, server, parent, token, single_homes, many_homes))
+        results = asyncio.run(run_scenarios(args, server, parent, token, single_homes, many_homes))
+        print_table(results, args.server, args.workers, args.server_flags)
     finally:
         parent.send(None)
         server.terminate()
@@ -241,4 +242,4 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     if arguments.server_flags is None:
         arguments.server_flags = "--ws-per-message-deflate false" if arguments.server == "uvicorn" else ""
-    print_table(main(arguments), arguments.server, arguments.workers, arguments.server_flags)
+    main(arguments)
