@@ -12,7 +12,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from homes.models import Membership, User
 
-logger = logging.getLogger(__name__)
 
 # Browsers cannot set headers on a websocket, so the token may ride as a subprotocol
 # "bearer.<jwt>" next to the protocol name the server answers with.

@@ -34,25 +34,31 @@ def home_group(home_id) -> str:
     return f"home.{home_id}"
 
 
-def _prefix() -> str:
+def key_prefix() -> str:
     return settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
 
 
 def seq_key(home_id) -> str:
-    return f"{_prefix()}:rt:seq:{home_id}"
+    return f"{key_prefix()}:rt:seq:{home_id}"
 
 
 def log_key(home_id) -> str:
-    return f"{_prefix()}:rt:log:{home_id}"
+    return f"{key_prefix()}:rt:log:{home_id}"
+
+
+def presence_keys(home_id) -> list[str]:
+    """The home's open sockets (sorted set by last heartbeat) and its online users (counts)."""
+    base = f"{key_prefix()}:rt:presence:{home_id}"
+    return [f"{base}:conns", f"{base}:users"]
 
 
 def stats_key() -> str:
-    return f"{_prefix()}:rt:stats"
+    return f"{key_prefix()}:rt:stats"
 
 
 def group_channel(home_id) -> str:
     """The Redis pub/sub channel RedisPubSubChannelLayer uses for the home's group."""
-    return f"{_prefix()}__group__{home_group(home_id)}"
+    return f"{key_prefix()}__group__{home_group(home_id)}"
 
 
 _client: redis.Redis | None = None

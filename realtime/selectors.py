@@ -5,11 +5,11 @@ from devices.models import Device
 from homes.models import Home, Room
 from hubs.models import Hub, HubRoom
 
-from .events import _prefix, last_event_id, sync_redis
+from .events import last_event_id, presence_keys, sync_redis
 
 
 def online_user_ids(home_id) -> list[str]:
-    return sorted(u.decode() for u in sync_redis().hkeys(f"{_prefix()}:rt:presence:{home_id}:users"))
+    return sorted(u.decode() for u in sync_redis().hkeys(presence_keys(home_id)[1]))
 
 
 def home_snapshot(home: Home) -> dict:

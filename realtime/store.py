@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from .events import PUBLISH_SCRIPT, _prefix, log_key, script_args, seq_key, stats_key
+from .events import PUBLISH_SCRIPT, log_key, presence_keys, script_args, seq_key, stats_key
 
 _clients: dict = {}
 
@@ -17,7 +17,10 @@ def async_redis() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL)
+        # Blocking pool: a thousand sockets closing at once wait their turn for a connection
+        # instead of failing with "Too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=50, timeout=20)
+        client = _clients[loop] = aioredis.Redis(connection_pool=pool)
         client.publish_script = client.register_script(PUBLISH_SCRIPT)
         client.presence_script = client.register_script(PRESENCE_SCRIPT)
     return client
@@ -61,11 +64,6 @@ async def missed_since(home_id: str, after: int, until: int | None = None) -> Re
     if ids != list(range(after + 1, until + 1)) or int(entries[0][1][b"t"]) < oldest_allowed:
         return Replay(head=head, resync="history_expired")
     return Replay(head=head, envelopes=[(i, fields[b"e"].decode()) for i, (_, fields) in zip(ids, entries)])
-
-
-def _presence_keys(home_id: str) -> list[str]:
-    base = f"{_prefix()}:rt:presence:{home_id}"
-    return [f"{base}:conns", f"{base}:users"]
 
 
 # Connections live in a sorted set scored by last heartbeat ("userId|channel"); a hash counts
@@ -113,7 +111,7 @@ async def presence(op: str, home_id: str, user_id: str = "", channel: str = "") 
     now = time.time()
     stale_before = now - settings.REALTIME_HEARTBEAT_TIMEOUT * 2
     changed, online = await async_redis().presence_script(
-        keys=_presence_keys(home_id), args=[op, f"{user_id}|{channel}", user_id, now, stale_before]
+        keys=presence_keys(home_id), args=[op, f"{user_id}|{channel}", user_id, now, stale_before]
     )
     changed = [c.decode() for c in changed]
     return PresenceChange(
