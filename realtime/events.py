@@ -1,42 +1,134 @@
-"""`publish()`: the only way any process reaches a home's websocket clients."""
+"""`publish()`: the only way any process reaches a home's websocket clients.
+
+One Redis script per event does three things atomically: take the home's next event id
+(INCR), append the envelope to the home's bounded history stream (XADD, for resume), and
+PUBLISH it on the channel-layer group of the home. Because Redis runs the script as one
+step, the order of ids, of the history and of live delivery is the same for every process.
+"""
 import json
 import logging
-import uuid
+import time
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+import redis
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+# KEYS: seq, log, group channel. ARGV: envelope without its id (a JSON object), max history
+# length, history age in seconds, epoch ms. The live message is msgpack-packed here exactly as
+# channels-redis's RedisPubSubChannelLayer serializes {"type", "id", "text"} (no encryption,
+# no random prefix: see CHANNEL_LAYERS), so consumers get it as an ordinary layer message.
+PUBLISH_SCRIPT = """
+local id = redis.call('INCR', KEYS[1])
+local text = '{"id":' .. id .. ',' .. string.sub(ARGV[1], 2)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 't', ARGV[4], 'e', text)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('PUBLISH', KEYS[3], cmsgpack.pack({type = 'home.event', id = id, text = text}))
+return id
+"""
 
 
 def home_group(home_id) -> str:
     return f"home.{home_id}"
 
 
+def key_prefix() -> str:
+    return settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+
+
+def seq_key(home_id) -> str:
+    return f"{key_prefix()}:rt:seq:{home_id}"
+
+
+def log_key(home_id) -> str:
+    return f"{key_prefix()}:rt:log:{home_id}"
+
+
+def presence_keys(home_id) -> list[str]:
+    """The home's open sockets (sorted set by last heartbeat) and its online users (counts)."""
+    base = f"{key_prefix()}:rt:presence:{home_id}"
+    return [f"{base}:conns", f"{base}:users"]
+
+
+def stats_key() -> str:
+    return f"{key_prefix()}:rt:stats"
+
+
+def group_channel(home_id) -> str:
+    """The Redis pub/sub channel RedisPubSubChannelLayer uses for the home's group."""
+    return f"{key_prefix()}__group__{home_group(home_id)}"
+
+
+_client: redis.Redis | None = None
+_publish_script = None
+
+
+def sync_redis() -> redis.Redis:
+    """One connection pool per process (thread-safe), shared by web, worker and listener."""
+    global _client, _publish_script
+    if _client is None:
+        _client = redis.Redis.from_url(settings.REDIS_URL)
+        # EVALSHA: Redis runs the cached script instead of hashing its text on every event.
+        _publish_script = _client.register_script(PUBLISH_SCRIPT)
+    return _client
+
+
+def envelope_tail(home_id: str, event: str, payload: str) -> str:
+    """The envelope as a JSON object without its id; the script puts the id in front."""
+    ts = json.dumps(timezone.now().isoformat())
+    return f'{{"event":{json.dumps(event)},"data":{payload},"ts":{ts},"homeId":{json.dumps(home_id)}}}'
+
+
+def script_args(home_id: str, event: str, payload: str) -> tuple[list, list]:
+    keys = [seq_key(home_id), log_key(home_id), group_channel(home_id)]
+    argv = [
+        envelope_tail(home_id, event, payload),
+        settings.REALTIME_HISTORY_MAXLEN,
+        settings.REALTIME_HISTORY_SECONDS,
+        int(time.time() * 1000),
+    ]
+    return keys, argv
+
+
+def emit_now(home_id, event: str, payload: str) -> int:
+    """Send an already-serialised event at once; returns its id. Prefer `publish()`."""
+    keys, argv = script_args(str(home_id), event, payload)
+    sync_redis()
+    return int(_publish_script(keys=keys, args=argv))
+
+
 def publish(home_id, event: str, data: dict) -> None:
     """Send `event` to every client of the home once the current transaction commits.
 
     Raises TypeError at once if `data` is not JSON-serialisable, so the caller's bug
-    surfaces where it was made and not in a socket later.
+    surfaces where it was made and not in a socket later. Outside a transaction it sends
+    immediately (that is what `on_commit` does in autocommit mode).
     """
-    payload = json.dumps(data)
+    if not isinstance(event, str) or not event:
+        raise TypeError("event must be a non-empty string")
+    payload = json.dumps(data, allow_nan=False, separators=(",", ":"))
     home_id = str(home_id)
 
     def send():
-        envelope = {
-            "event": event,
-            "data": json.loads(payload),
-            "id": str(uuid.uuid4()),
-            "ts": timezone.now().isoformat(),
-            "homeId": home_id,
-        }
         try:
-            async_to_sync(get_channel_layer().group_send)(
-                home_group(home_id), {"type": "home.event", "envelope": envelope}
-            )
-        except Exception:
+            emit_now(home_id, event, payload)
+        except redis.RedisError:
+            # The change is committed and every snapshot shows it; only the live event is lost.
             logger.exception("publish %s to home %s failed", event, home_id)
 
     transaction.on_commit(send)
+
+
+def last_event_id(home_id) -> int:
+    """The id of the newest event of the home (0 before the first)."""
+    return int(sync_redis().get(seq_key(home_id)) or 0)
+
+
+def count(stat: str, amount: int = 1) -> None:
+    """Add to a process-wide counter that `manage.py realtime_stats` shows."""
+    try:
+        sync_redis().hincrby(stats_key(), stat, amount)
+    except redis.RedisError:
+        logger.exception("could not count %s", stat)

@@ -117,3 +117,5 @@ endpoint("budget set", "post", lambda w: f"{H(w)}/budget", lambda w: {"kind": "c
 endpoint("budget delete", "delete", _budget, role="admin")
 endpoint("ingestion token issue", "post", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")
 endpoint("ingestion token revoke", "delete", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")
+
+endpoint("home snapshot", "get", lambda w: f"{H(w)}/snapshot")

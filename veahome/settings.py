@@ -175,19 +175,6 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [REDIS_URL],
-            "prefix": env("CHANNELS_PREFIX", default="veahome"),
-            # Set on purpose: the default (100) drops bursts quietly.
-            "capacity": env.int("CHANNELS_CAPACITY", default=1000),
-            "expiry": 60,
-        },
-    }
-}
-
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/1")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -261,3 +248,26 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
 # backend that costs nothing on a request without query parameters.
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["veahome.renderers.CamelCaseJSONRenderer"]
 REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["veahome.api.FilterBackend"]
+
+# --- Live updates (realtime/) ---
+# The pub/sub layer: a publish is one Redis PUBLISH per home, fanned out inside each web
+# process, instead of one list push per socket (bench/realtime_fanout.py, docs/websocket.md).
+# realtime/events.py writes its messages itself, so no encryption or prefix settings here.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="veahome")},
+    }
+}
+# Events a socket may have queued before it counts as too slow and is closed (code 4429).
+REALTIME_CLIENT_BUFFER = env.int("REALTIME_CLIENT_BUFFER", default=2000)
+# Per-home history for resume: at most this many events, none older than this.
+REALTIME_HISTORY_MAXLEN = env.int("REALTIME_HISTORY_MAXLEN", default=1000)
+REALTIME_HISTORY_SECONDS = env.int("REALTIME_HISTORY_SECONDS", default=3600)
+REALTIME_AUTH_TIMEOUT = env.float("REALTIME_AUTH_TIMEOUT", default=5.0)
+REALTIME_HEARTBEAT_TIMEOUT = env.float("REALTIME_HEARTBEAT_TIMEOUT", default=60.0)
+# Off by default: a token in a URL ends up in proxies' logs.
+REALTIME_QUERY_TOKEN = env.bool("REALTIME_QUERY_TOKEN", default=False)
+REALTIME_ALLOWED_ORIGINS = env.list(
+    "REALTIME_ALLOWED_ORIGINS", default=[*ALLOWED_HOSTS, *CORS_ALLOWED_ORIGINS, *CSRF_TRUSTED_ORIGINS]
+)
