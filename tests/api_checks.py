@@ -82,3 +82,5 @@ endpoint("automation create", "post", lambda w: f"{H(w)}/automations", lambda w:
 endpoint("automation detail", "get", lambda w: f"{H(w)}/automations/{w['automation'].pk}")
 endpoint("automation update", "put", lambda w: f"{H(w)}/automations/{w['automation'].pk}", lambda w: {"name": "Auto 2", "trigger": {"type": "time", "at": "23:00"}, "actions": [{"type": "scene", "sceneId": str(w["scene"].pk)}]}, role="member")
 endpoint("automation delete", "delete", lambda w: f"{H(w)}/automations/{w['automation'].pk}", role="member")
+endpoint("device control", "put", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/control", lambda w: {"isActive": True}, role="member")
+endpoint("device learn", "post", lambda w: f"/api/hubs/{w['hub'].pk}/devices/{w['tv'].pk}/learn", lambda w: {"action": "OFF"}, role="member")

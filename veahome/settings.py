@@ -234,3 +234,17 @@ MQTT_MAX_QUEUED_MESSAGES = env.int("MQTT_MAX_QUEUED_MESSAGES", default=100_000)
 MQTT_MAX_INFLIGHT_MESSAGES = env.int("MQTT_MAX_INFLIGHT_MESSAGES", default=100)
 MQTT_AUTOSAVE_CHANGES = env.int("MQTT_AUTOSAVE_CHANGES", default=1000)
 HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min")
+# --- Device control, learning and the MQTT ingest listener ---
+# A command no state report confirms within this many seconds is marked expired.
+COMMAND_TIMEOUT_SECONDS = env.int("COMMAND_TIMEOUT_SECONDS", default=10)
+LEARN_SESSION_TIMEOUT_SECONDS = env.int("LEARN_SESSION_TIMEOUT_SECONDS", default=60)
+# A hub silent for this long is marked offline by the sweep (hubs heartbeat at a third of it).
+HUB_HEARTBEAT_TIMEOUT_SECONDS = env.int("HUB_HEARTBEAT_TIMEOUT_SECONDS", default=180)
+# The listener's MQTT client id: stable, so the broker keeps its session across restarts;
+# every listener process needs its own.
+MQTT_LISTENER_ID = env("MQTT_LISTENER_ID", default="")
+# Shared-subscription group (`$share/<group>/...`); empty subscribes plainly (one listener).
+MQTT_SHARED_GROUP = env("MQTT_SHARED_GROUP", default="veahome")
+MQTT_SESSION_EXPIRY_SECONDS = env.int("MQTT_SESSION_EXPIRY_SECONDS", default=86_400)
+MQTT_INGEST_BATCH_SIZE = env.int("MQTT_INGEST_BATCH_SIZE", default=500)
+MQTT_INGEST_BATCH_MS = env.int("MQTT_INGEST_BATCH_MS", default=20)
