@@ -129,8 +129,11 @@ class Batch:
             raise Rejected("device_not_on_hub", f"device {device.pk} is not on hub {hub.pk}")
         return device
 
-    def hub_seen(self, hub: HubRow, *, online: bool = True) -> None:
+    def hub_seen(self, hub: HubRow, *, online: bool = True, wifi_connected: bool | None = None) -> None:
         """Any report is a sign of life; a status report may also say the hub went away."""
+        if wifi_connected is not None and wifi_connected != hub.wifi_connected:
+            hub.wifi_connected = wifi_connected
+            self.dirty_hubs.add(hub.pk)
         if online:
             if hub.last_seen_at is None or (self.now - hub.last_seen_at).total_seconds() >= SEEN_RESOLUTION_SECONDS:
                 hub.last_seen_at = self.now
@@ -150,10 +153,12 @@ class Batch:
             if self.dirty_hubs:
                 rows = [self.hubs[pk] for pk in self.dirty_hubs]
                 cursor.execute(
-                    "UPDATE hubs_hub AS h SET status = v.status, last_seen_at = v.seen, updated_at = %s"
-                    " FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[]) AS v(id, status, seen)"
+                    "UPDATE hubs_hub AS h SET status = v.status, last_seen_at = v.seen, wifi_connected = v.wifi,"
+                    " updated_at = %s"
+                    " FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[], %s::bool[]) AS v(id, status, seen, wifi)"
                     " WHERE h.id = v.id",
-                    [self.now, [r.pk for r in rows], [r.status for r in rows], [r.last_seen_at for r in rows]])
+                    [self.now, [r.pk for r in rows], [r.status for r in rows], [r.last_seen_at for r in rows],
+                     [r.wifi_connected for r in rows]])
             if self.dirty_devices:
                 rows = [self.devices[pk] for pk in self.dirty_devices]
                 cursor.execute(
@@ -273,9 +278,14 @@ def ingest_learned(batch: Batch, report: Report) -> bool:
 
 def ingest_status(batch: Batch, report: Report) -> bool:
     hub = batch.hub_of(report)
-    before = (hub.status, hub.last_seen_at)
-    batch.hub_seen(hub, online=report.body["status"] == "online")
-    return (hub.status, hub.last_seen_at) != before
+    before = (hub.status, hub.last_seen_at, hub.wifi_connected)
+    online = report.body["status"] == "online"
+    wifi = report.body.get("wifiConnected")
+    # A hub that comes online after Wi-Fi setup is on the network it was given.
+    if not isinstance(wifi, bool):
+        wifi = True if online and hub.status == Hub.Status.CONNECTING else None
+    batch.hub_seen(hub, online=online, wifi_connected=wifi)
+    return (hub.status, hub.last_seen_at, hub.wifi_connected) != before
 
 
 HANDLERS: dict[str, Callable[[Batch, Report], bool]] = {
