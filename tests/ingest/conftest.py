@@ -138,6 +138,7 @@ class Feed:
         self.channel = async_to_sync(self.layer.new_channel)()
         async_to_sync(self.layer.group_add)(home_group(home_id), self.channel)
         self.seen: list[dict] = []
+        self.claimed: set[str] = set()
 
     def _receive(self, timeout: float):
         import asyncio
@@ -147,10 +148,16 @@ class Feed:
 
         return async_to_sync(receive)()["envelope"]
 
+    def _matches(self, envelope, event, match) -> bool:
+        return (envelope["id"] not in self.claimed and envelope["event"] == event
+                and all(envelope["data"].get(k) == v for k, v in match.items()))
+
     def wait_for(self, event: str, timeout: float = 10, **match) -> dict:
-        """The first envelope of `event` whose data has the given values (or fail)."""
+        """The first envelope of `event` whose data has the given values and that no earlier
+        wait_for returned (or fail)."""
         for envelope in self.seen:
-            if envelope["event"] == event and all(envelope["data"].get(k) == v for k, v in match.items()):
+            if self._matches(envelope, event, match):
+                self.claimed.add(envelope["id"])
                 return envelope
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -159,7 +166,8 @@ class Feed:
             except TimeoutError:
                 break
             self.seen.append(envelope)
-            if envelope["event"] == event and all(envelope["data"].get(k) == v for k, v in match.items()):
+            if self._matches(envelope, event, match):
+                self.claimed.add(envelope["id"])
                 return envelope
         raise AssertionError(f"no {event} {match} within {timeout}s; saw {[e['event'] for e in self.seen]}")
 
