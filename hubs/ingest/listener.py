@@ -102,7 +102,7 @@ class Listener:
         self.queue.put(messages.Raw(
             mid=message.mid, qos=message.qos, topic=message.topic, payload=message.payload,
             retain=bool(message.retain), received_at=datetime.datetime.now(datetime.timezone.utc),
-            generation=self._generation, received_mono=time.monotonic(),
+            generation=self._generation, received_mono=time.monotonic(), dup=bool(message.dup),
         ))
 
     # -- the ingest thread --

@@ -23,6 +23,7 @@ class Raw:
     received_at: datetime.datetime
     generation: int = 0
     received_mono: float = 0.0
+    dup: bool = False  # the broker sent it before without getting our PUBACK
 
 
 @dataclass
@@ -34,6 +35,10 @@ class Report:
     ts: datetime.datetime
     has_ts: bool
     raw: Raw = field(repr=False, default=None)
+
+    @property
+    def redelivered(self) -> bool:
+        return bool(self.raw and self.raw.dup)
 
 
 class Rejected(Exception):

@@ -3,6 +3,13 @@
 Every handler is idempotent: a report the database already reflects (same or older `ts`,
 a command already confirmed, a session already learned) changes nothing, so a message the
 broker redelivers after a crash is harmless.
+
+Events go out after commit, so a listener killed between its commit and its publish would
+lose them; a redelivered report (DUP flag) that the database already holds therefore sends
+its events again, in the order the broker redelivers them. Websocket events are thus
+at-least-once across a crash: a repeat carries the same deviceId/reportedAt (or
+commandId/status) as the first, and a client ignores a device:update older than the one
+it has.
 """
 import json
 import logging
@@ -79,7 +86,7 @@ class Batch:
         self.dirty_devices: set = set()
         self.dirty_signals: set = set()
         self.learned_sessions: set = set()
-        self.confirmations: dict[uuid.UUID, tuple[uuid.UUID, dict]] = {}
+        self.confirmations: dict[uuid.UUID, tuple[uuid.UUID, dict, bool]] = {}
         self.points: list = []
         self.events: list[tuple] = []
         self._load(reports)
@@ -186,19 +193,21 @@ class Batch:
     def _confirm(self, cursor) -> None:
         ids = list(self.confirmations)
         cursor.execute(
-            "UPDATE devices_command AS c SET status = 'confirmed', finished_at = %s, updated_at = %s,"
-            " reported_state = v.state::jsonb"
-            " FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) AS v(id, device_id, state)"
+            "UPDATE devices_command AS c SET status = 'confirmed',"
+            " finished_at = CASE WHEN c.status = 'confirmed' THEN c.finished_at ELSE %s END,"
+            " updated_at = %s, reported_state = v.state::jsonb"
+            " FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::bool[]) AS v(id, device_id, state, redelivered)"
             # The device must match: a hub cannot confirm another device's command.
-            " WHERE c.id = v.id AND c.device_id = v.device_id AND c.status IN ('pending', 'sent')"
-            " RETURNING c.id, c.home_id, c.device_id, c.desired_state, c.sent_at",
+            " WHERE c.id = v.id AND c.device_id = v.device_id"
+            " AND (c.status IN ('pending', 'sent') OR (c.status = 'confirmed' AND v.redelivered))"
+            " RETURNING c.id, c.home_id, c.device_id, c.desired_state, c.sent_at, c.finished_at",
             [self.now, self.now, ids, [self.confirmations[i][0] for i in ids],
-             [json.dumps(self.confirmations[i][1]) for i in ids]])
-        for command_id, home_id, device_id, desired, sent_at in cursor.fetchall():
+             [json.dumps(self.confirmations[i][1]) for i in ids], [self.confirmations[i][2] for i in ids]])
+        for command_id, home_id, device_id, desired, sent_at, finished_at in cursor.fetchall():
             self.events.append((home_id, "command:status", {
                 "commandId": str(command_id), "deviceId": str(device_id), "status": "confirmed",
                 "desiredState": _json(desired), "sentAt": sent_at.isoformat() if sent_at else None,
-                "finishedAt": self.now.isoformat(),
+                "finishedAt": finished_at.isoformat(),
             }))
 
 
@@ -215,8 +224,10 @@ def ingest_state(batch: Batch, report: Report) -> bool:
         raise Rejected("out_of_range", problem)
     command_id = report.body.get("commandId")
     if command_id is not None:
-        batch.confirmations[command_id] = (device.pk, state)
+        batch.confirmations[command_id] = (device.pk, state, report.redelivered)
     if device.reported_at is not None and report.ts <= device.reported_at:
+        if report.redelivered:
+            batch.events.append((device.home_id, "device:update", _state_event(device, command_id, report)))
         return False
     if "isActive" in state:
         device.is_active = state["isActive"]
@@ -227,12 +238,20 @@ def ingest_state(batch: Batch, report: Report) -> bool:
     batch.dirty_devices.add(device.pk)
     batch.points.append(history.state_point(home_id=device.home_id, device_id=device.pk, room_id=device.room_id,
                                             ts=report.ts, is_active=device.is_active, value=device.value))
+    batch.events.append((device.home_id, "device:update", _state_event(device, command_id, report)))
+    return True
+
+
+def _state_event(device: DeviceRow, command_id, report: Report) -> dict:
+    """device:update for the state this report carried (a repeat may be older than the row)."""
     data = device_event(device)
+    if report.ts != device.reported_at:
+        state = report.body["state"]
+        data["state"] = {**data["state"], **state}
     data["reportedAt"] = report.ts.isoformat()
     if command_id is not None:
         data["commandId"] = str(command_id)
-    batch.events.append((device.home_id, "device:update", data))
-    return True
+    return data
 
 
 def ingest_telemetry(batch: Batch, report: Report) -> bool:
