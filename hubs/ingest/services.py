@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Callable
 
 from django.db import connection, transaction
@@ -33,6 +34,11 @@ logger = logging.getLogger(__name__)
 
 # How often a chatty hub's last_seen_at is rewritten; the heartbeat timeout is minutes.
 SEEN_RESOLUTION_SECONDS = 5
+
+
+def _decimal(value) -> Decimal | None:
+    # psycopg refuses a list mixing the row's Decimals with a report's floats.
+    return None if value is None else Decimal(str(value))
 
 
 def _json(value):
@@ -175,7 +181,7 @@ class Batch:
                     " FROM unnest(%s::uuid[], %s::bool[], %s::numeric[], %s::text[], %s::timestamptz[],"
                     " %s::timestamptz[]) AS v(id, is_active, value, state, reported_at, telemetry_at)"
                     " WHERE d.id = v.id",
-                    [self.now, [r.pk for r in rows], [r.is_active for r in rows], [r.value for r in rows],
+                    [self.now, [r.pk for r in rows], [r.is_active for r in rows], [_decimal(r.value) for r in rows],
                      [json.dumps(r.state) for r in rows], [r.reported_at for r in rows],
                      [r.telemetry_at for r in rows]])
             for pk in self.dirty_signals:
