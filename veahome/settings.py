@@ -234,6 +234,7 @@ MQTT_MAX_QUEUED_MESSAGES = env.int("MQTT_MAX_QUEUED_MESSAGES", default=100_000)
 MQTT_MAX_INFLIGHT_MESSAGES = env.int("MQTT_MAX_INFLIGHT_MESSAGES", default=100)
 MQTT_AUTOSAVE_CHANGES = env.int("MQTT_AUTOSAVE_CHANGES", default=1000)
 HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min")
+
 # --- Device control, learning and the MQTT ingest listener ---
 # A command no state report confirms within this many seconds is marked expired.
 COMMAND_TIMEOUT_SECONDS = env.int("COMMAND_TIMEOUT_SECONDS", default=10)
