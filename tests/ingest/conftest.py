@@ -188,3 +188,14 @@ def wait_until(check, timeout: float = 10, interval: float = 0.05):
             return result
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+def history(home, *, measurement: str, field: str, device=None) -> list:
+    """What the time-series store holds for a home (the device history endpoint's source)."""
+    import datetime
+
+    from energy.timeseries import read_range
+
+    return read_range(home_id=str(home.pk), start=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc),
+                      end=datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc), measurement=measurement,
+                      fields=(field,), device_id=str(device.pk) if device else None)

@@ -6,7 +6,7 @@ from devices.models import Command, Device
 from devices.tasks import commands_expire
 from tests import factories as f
 
-from .conftest import wait_until
+from .conftest import history, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,6 +54,7 @@ def test_control_round_trip_confirms_the_command_and_updates_the_device(api, set
     command = Command.objects.get(pk=command_id)
     assert command.status == "confirmed"
     assert command.reported_state == {"isActive": True, "value": 70.0}
+    assert [row.value for row in history(home, measurement="state", field="value", device=lamp)] == [70.0]
 
 
 def test_ir_command_is_assumed_and_sends_the_learned_signal(api, setup, mqtt, listener, sim_hub, feed):
@@ -70,6 +71,7 @@ def test_ir_command_is_assumed_and_sends_the_learned_signal(api, setup, mqtt, li
     ac.refresh_from_db()
     assert float(ac.value) == 24.0
     assert live.wait_for("device:update", deviceId=str(ac.pk))["data"]["assumed"] is True
+    assert [row.value for row in history(home, measurement="state", field="value", device=ac)] == [24.0]
     wait_until(lambda: hub.commands_seen == 1)
 
 

@@ -12,7 +12,7 @@ from hubs.mqtt import topics
 from hubs.tasks import offline_sweep
 from tests import factories as f
 
-from .conftest import HOST, wait_until
+from .conftest import HOST, history, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,6 +92,7 @@ def test_a_redelivered_report_changes_nothing(setup, listener, raw_hub, feed):
     assert lamp.reported_at.isoformat() == "2026-03-01T08:00:00+00:00"
     assert running.stats["applied"] == 1
     assert len(live.events("device:update")) == 1
+    assert [row.value for row in history(setup["home"], measurement="state", field="value", device=lamp)] == [55.0]
 
 
 def test_telemetry_advances_the_device_watermark_once(setup, listener, raw_hub):
@@ -106,6 +107,8 @@ def test_telemetry_advances_the_device_watermark_once(setup, listener, raw_hub):
     assert running.stats["applied"] == 1 and running.stats["duplicates"] == 1
     lamp.refresh_from_db()
     assert lamp.telemetry_at.isoformat() == "2026-03-01T08:00:00+00:00"
+    stored = history(setup["home"], measurement="telemetry", field="power", device=lamp)
+    assert [(row.ts.isoformat(), row.value) for row in stored] == [("2026-03-01T08:00:00+00:00", 8.5)]
 
 
 def test_hub_status_and_heartbeat_keep_the_hub_honest(setup, listener, raw_hub, feed, settings):
@@ -127,6 +130,8 @@ def test_hub_status_and_heartbeat_keep_the_hub_honest(setup, listener, raw_hub, 
     assert offline_sweep() >= 1
     assert Hub.objects.get(pk=hub.pk).status == "offline"
     assert len(live.events("hub:status")) >= 3
+    transitions = history(setup["home"], measurement="hub_status", field="online")
+    assert [row.value for row in transitions] == [1.0, 0.0, 1.0, 0.0]
     live.wait_for("hub:status", hubId=str(hub.pk), status="offline")
     raw_hub(topics.hub_status(hub.pk), b"", retain=True)  # clear the retained message
 
