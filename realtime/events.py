@@ -45,9 +45,27 @@ def publish(home_id, event: str, data: dict) -> None:
 # Concurrent group_sends per batch: enough to overlap Redis round trips, few enough
 # not to open a connection per event.
 _PUBLISH_MANY_CONCURRENCY = 32
+_loop = None
+_loop_lock = None
 
 
-def publish_many(events) -> None:
+def _sender_loop():
+    """One event loop per process for publish_many, so the channel layer's connection pool
+    (bound to a loop) lives across batches instead of being rebuilt for each."""
+    import asyncio
+    import threading
+
+    global _loop, _loop_lock
+    if _loop_lock is None:
+        _loop_lock = threading.Lock()
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="publish-many", daemon=True).start()
+        return _loop
+
+
+def publish_many(events, *, timeout: float = 10.0) -> None:
     """`publish` for a batch of (home_id, event, data): one on-commit hook for all of them,
     sent concurrently instead of one blocking round trip per event (the MQTT ingest path)."""
     import asyncio
@@ -74,7 +92,7 @@ def publish_many(events) -> None:
 
     def send():
         try:
-            async_to_sync(send_all)()
+            asyncio.run_coroutine_threadsafe(send_all(), _sender_loop()).result(timeout)
         except Exception:
             logger.exception("publish_many of %d events failed", len(prepared))
 
