@@ -16,7 +16,7 @@ SIGNAL_CATEGORIES = frozenset({DeviceCategory.IR, DeviceCategory.RF})
 # Telemetry the hubs may send, with the range a plausible reading falls in.
 TELEMETRY_FIELDS: dict[str, tuple[float, float]] = {
     "power": (0, 100_000),  # W
-    "energy": (0, 1e12),  # Wh, cumulative meter reading
+    "energy": (0, 1e7),  # Wh consumed since the device's previous telemetry report
     "voltage": (0, 500),  # V
     "current": (0, 200),  # A
     "temperature": (-60, 120),  # °C

@@ -53,7 +53,9 @@ def hub_acls(hub_id) -> list[dict]:
 
 def backend_acls() -> list[dict]:
     """The backend reads every hub's reports and publishes every hub's commands."""
-    acls = [{"acltype": "subscribePattern", "topic": topics.hub_all("+"), "priority": _ALLOW, "allow": True}]
+    acls = [{"acltype": "subscribePattern", "topic": topics.hub_all("+"), "priority": _ALLOW, "allow": True},
+            # Several listeners split the reports through shared subscriptions.
+            {"acltype": "subscribePattern", "topic": topics.shared(topics.hub_all("+")), "priority": _ALLOW, "allow": True}]
     acls += [{"acltype": "publishClientSend", "topic": t, "priority": _ALLOW, "allow": True} for t in topics.hub_commands("+")]
     return acls
 

@@ -94,7 +94,12 @@ def listener_subscriptions(shared_group: str = "") -> list[str]:
     filters = subscriptions()
     if not shared_group:
         return filters
-    return [f"$share/{shared_group}/{topic}" for topic in filters]
+    return [shared(topic, shared_group) for topic in filters]
+
+
+def shared(topic_filter: str, group: str = "+") -> str:
+    """A shared-subscription filter (`+` as group: any group, for ACLs)."""
+    return f"$share/{group}/{topic_filter}"
 
 
 def device_report(hub_id, device_id, kind: str) -> str:

@@ -74,7 +74,7 @@ class SimDevice:
         if self.type == "light" and self.value is not None:
             rated *= max(self.value, 5) / 100
         power = rated * rng.uniform(0.93, 1.07) if self.is_active else (0.4 if rated else 0.0)
-        self.energy_wh += power * hours
+        self.energy_wh = power * hours  # since the previous report
         self.temperature += rng.uniform(-0.1, 0.1)
         self.humidity = min(90.0, max(20.0, self.humidity + rng.uniform(-0.5, 0.5)))
         data: dict = {}
@@ -82,7 +82,7 @@ class SimDevice:
         if "power" in fields:
             data["power"] = round(power, 2)
         if "energy" in fields:
-            data["energy"] = round(self.energy_wh, 4)
+            data["energy"] = round(self.energy_wh, 6)
         if "temperature" in fields:
             data["temperature"] = round(self.temperature, 2)
         if "humidity" in fields:

@@ -44,7 +44,7 @@ class SimulatedHub:
         self.commands_seen = 0
         self.connected = threading.Event()
         self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"hub-{self.hub_id}",
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.hub_id,
                                   protocol=mqtt.MQTTv311, clean_session=False)
         if connection.username:
             self.client.username_pw_set(connection.username, connection.password)
