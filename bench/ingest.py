@@ -130,6 +130,11 @@ def naive_listen(url: str) -> None:
 # --- measurement ---
 
 
+def envelope_of(message: dict) -> dict:
+    """The event envelope of a layer message (a dict, or JSON text from the Redis script)."""
+    return message["envelope"] if "envelope" in message else json.loads(message["text"])
+
+
 class Subscriber(threading.Thread):
     """A websocket client's view: a channel-layer group member recording receive times."""
 
@@ -149,7 +154,7 @@ class Subscriber(threading.Thread):
         self.ready.set()
         while True:
             try:
-                envelope = (await layer.receive(channel))["envelope"]
+                envelope = envelope_of(await layer.receive(channel))
             except redis.exceptions.TimeoutError:
                 continue
             if envelope["event"] == "bench:done":

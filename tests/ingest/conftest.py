@@ -1,5 +1,8 @@
 """A real Mosquitto (persistence on, queue limits raised) on a free port, a listener running
 against it, simulated hubs, and a real channel-layer subscription to a home's feed."""
+import asyncio
+import json
+import queue
 import socket
 import subprocess
 import threading
@@ -8,8 +11,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+import redis
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 from hubs.ingest.listener import Listener
 from hubs.mqtt import publisher
@@ -131,22 +135,32 @@ def sim_hub(mqtt):
 
 
 class Feed:
-    """A home's websocket feed as the channel layer delivers it (real Redis)."""
+    """A home's websocket feed as the channel layer delivers it (real Redis): a group member
+    with its own layer instance and event loop in a thread, as a socket consumer has."""
 
     def __init__(self, home_id):
-        self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(home_group(home_id), self.channel)
+        self.home_id = home_id
+        self.inbox: "queue.Queue[dict]" = queue.Queue()
         self.seen: list[dict] = []
-        self.claimed: set[str] = set()
+        self.claimed: set = set()
+        self._ready = threading.Event()
+        threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True).start()
+        assert self._ready.wait(10), "feed did not join the home's group"
 
-    def _receive(self, timeout: float):
-        import asyncio
-
-        async def receive():
-            return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
-
-        return async_to_sync(receive)()["envelope"]
+    async def _run(self):
+        config = settings.CHANNEL_LAYERS["default"]
+        layer = import_string(config["BACKEND"])(**config.get("CONFIG", {}))
+        channel = await layer.new_channel()
+        await layer.group_add(home_group(self.home_id), channel)
+        self._ready.set()
+        # No timeout around receive: cancelling it can drop the message it popped.
+        while True:
+            try:
+                message = await layer.receive(channel)
+                # A dict envelope, or its JSON text as the realtime publish script sends it.
+                self.inbox.put(message["envelope"] if "envelope" in message else json.loads(message["text"]))
+            except redis.exceptions.TimeoutError:
+                continue
 
     def _matches(self, envelope, event, match) -> bool:
         return (envelope["id"] not in self.claimed and envelope["event"] == event
@@ -155,23 +169,31 @@ class Feed:
     def wait_for(self, event: str, timeout: float = 10, **match) -> dict:
         """The first envelope of `event` whose data has the given values and that no earlier
         wait_for returned (or fail)."""
-        for envelope in self.seen:
-            if self._matches(envelope, event, match):
-                self.claimed.add(envelope["id"])
-                return envelope
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
+            while True:
+                try:
+                    self.seen.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            for envelope in self.seen:
+                if self._matches(envelope, event, match):
+                    self.claimed.add(envelope["id"])
+                    return envelope
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {event} {match} within {timeout}s; saw {[e['event'] for e in self.seen]}")
             try:
-                envelope = self._receive(max(0.05, deadline - time.monotonic()))
-            except TimeoutError:
-                break
-            self.seen.append(envelope)
-            if self._matches(envelope, event, match):
-                self.claimed.add(envelope["id"])
-                return envelope
-        raise AssertionError(f"no {event} {match} within {timeout}s; saw {[e['event'] for e in self.seen]}")
+                self.seen.append(self.inbox.get(timeout=min(remaining, 0.2)))
+            except queue.Empty:
+                pass
 
     def events(self, event: str) -> list[dict]:
+        while True:
+            try:
+                self.seen.append(self.inbox.get_nowait())
+            except queue.Empty:
+                break
         return [e for e in self.seen if e["event"] == event]
 
 

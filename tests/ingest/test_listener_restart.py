@@ -1,28 +1,23 @@
 """The listener killed mid-stream and started again loses nothing and duplicates nothing:
 the broker keeps its persistent session, unacknowledged messages come back, and ingest
 recognises the ones it had already committed."""
-import asyncio
 import datetime
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
 import paho.mqtt.client as paho
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
-from django.utils.module_loading import import_string
 
 from devices.models import Command, Device
 from hubs.mqtt import topics
 from realtime import publish
-from realtime.events import home_group
 from tests import factories as f
 
 from .conftest import HOST, history, wait_until
@@ -49,37 +44,7 @@ def start_listener(mqtt, client_id: str, log_path) -> subprocess.Popen:
     )
 
 
-class Drain(threading.Thread):
-    """Reads the home's feed while the test runs (its own layer and event loop), so nothing
-    expires in the channel, until the test:done marker."""
-
-    def __init__(self, home_id):
-        super().__init__(daemon=True)
-        self.home_id, self.updates, self.ready = home_id, [], threading.Event()
-
-    def run(self):
-        asyncio.run(self._drain())
-
-    async def _drain(self):
-        config = settings.CHANNEL_LAYERS["default"]
-        layer = import_string(config["BACKEND"])(**config.get("CONFIG", {}))
-        channel = await layer.new_channel()
-        await layer.group_add(home_group(self.home_id), channel)
-        self.ready.set()
-        # No receive timeout of our own: cancelling channels-redis' receive can drop the
-        # message it popped. An idle Redis read timing out is only a retry.
-        while True:
-            try:
-                envelope = (await layer.receive(channel))["envelope"]
-            except redis.exceptions.TimeoutError:
-                continue
-            if envelope["event"] == "test:done":
-                return
-            if envelope["event"] == "device:update":
-                self.updates.append((envelope["data"]["deviceId"], envelope["data"]["reportedAt"]))
-
-
-def test_killed_listener_restarts_without_loss_or_duplicates(home, mqtt, tmp_path):
+def test_killed_listener_restarts_without_loss_or_duplicates(home, mqtt, feed, tmp_path):
     room = f.RoomFactory(home=home)
     hub = f.HubFactory(home=home)
     devices = [f.DeviceFactory(room=room, hub=hub, type="light", category="Zigbee") for _ in range(DEVICES)]
@@ -87,9 +52,7 @@ def test_killed_listener_restarts_without_loss_or_duplicates(home, mqtt, tmp_pat
         Command(home=home, device=devices[i % DEVICES], hub=hub, desired_state={"value": i % 101}, status="sent")
         for i in range(REPORTS)
     ])
-    drain = Drain(home.pk)
-    drain.start()
-    assert drain.ready.wait(5)
+    live = feed(home.pk)
     client_id = f"listen-{uuid.uuid4().hex[:8]}"
     log_path = tmp_path / "listener.log"
     first = start_listener(mqtt, client_id, log_path)
@@ -127,8 +90,8 @@ def test_killed_listener_restarts_without_loss_or_duplicates(home, mqtt, tmp_pat
         hub_client.disconnect()
         hub_client.loop_stop()
         publish(home.pk, "test:done", {})  # outside a transaction: sent at once
-    drain.join(20)
-    updates = drain.updates
+    live.wait_for("test:done", timeout=20)
+    updates = [(e["data"]["deviceId"], e["data"]["reportedAt"]) for e in live.events("device:update")]
 
     assert Command.objects.filter(status="confirmed").count() == REPORTS
     for index, device in enumerate(devices):
