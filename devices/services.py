@@ -1,10 +1,22 @@
-"""Every write to devices and device groups."""
+"""Every write to devices and device groups; device control and IR/RF learning."""
+import datetime
+import logging
+import re
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from homes.models import Home
+from hubs.models import Hub
+from hubs.mqtt import publisher
 from realtime import publish
+from veahome.errors import ApplicationError
 
-from .models import Device, DeviceGroup, DeviceGroupMember
+from . import capabilities, history
+from .models import Command, Device, DeviceGroup, DeviceGroupMember, LearnSession
+
+logger = logging.getLogger(__name__)
 
 
 def device_event(device: Device) -> dict:
@@ -94,3 +106,164 @@ def group_delete(*, group: DeviceGroup) -> None:
     home_id, data = group.home_id, {"groupId": str(group.pk)}
     group.delete()
     publish(home_id, "group:deleted", data)
+
+
+# --- Control: command lifecycle pending -> sent -> confirmed | expired, or -> assumed (IR/RF) ---
+
+
+def command_event(command: Command) -> dict:
+    return {
+        "commandId": str(command.pk),
+        "deviceId": str(command.device_id),
+        "status": command.status,
+        "desiredState": command.desired_state,
+        "sentAt": command.sent_at.isoformat() if command.sent_at else None,
+        "finishedAt": command.finished_at.isoformat() if command.finished_at else None,
+    }
+
+
+@transaction.atomic
+def _command_create(*, device: Device, actor, plan: capabilities.Plan) -> Command:
+    command = Command.objects.create(
+        home_id=device.home_id, device=device, hub_id=device.hub_id, actor=actor,
+        desired_state=plan.desired, payload=plan.payload,
+    )
+    publish(device.home_id, "command:status", command_event(command))
+    return command
+
+
+def _command_move(command: Command, *, to: str, allowed=Command.OPEN, **fields) -> bool:
+    """Move an open command on; False when something else (a state report, expiry) already did."""
+    now = timezone.now()
+    if to != Command.Status.SENT:
+        fields.setdefault("finished_at", now)
+    updated = Command.objects.filter(pk=command.pk, status__in=allowed).update(status=to, updated_at=now, **fields)
+    if updated:
+        command.refresh_from_db()
+        publish(command.home_id, "command:status", command_event(command))
+    return bool(updated)
+
+
+def device_control(*, device: Device, request: dict, actor=None) -> Command:
+    """Validate a control request, record it as a command and send it to the device's hub.
+
+    The command row commits before the publish so that a hub answering at once finds it.
+    """
+    plan = capabilities.plan_control(device, request)
+    command = _command_create(device=device, actor=actor, plan=plan)
+    try:
+        publisher.send_control(hub_id=device.hub_id, device_id=device.pk,
+                               payload={"commandId": str(command.pk), **plan.payload})
+    except (publisher.PublishError, OSError) as exc:
+        logger.warning("control %s for device %s not sent: %s", command.pk, device.pk, exc)
+        with transaction.atomic():
+            _command_move(command, to=Command.Status.FAILED)
+        raise ApplicationError("hub_unreachable", "The command could not be sent to the hub; try again.",
+                               status_code=503) from exc
+    with transaction.atomic():
+        if plan.reports_back:
+            _command_move(command, to=Command.Status.SENT, allowed=[Command.Status.PENDING], sent_at=timezone.now())
+        else:
+            _command_assume(command=command, device_id=device.pk)
+    command.refresh_from_db()
+    return command
+
+
+def _command_assume(*, command: Command, device_id) -> None:
+    """IR/RF devices never report: once the hub has the command, the desired state is the state."""
+    now = timezone.now()
+    if not _command_move(command, to=Command.Status.ASSUMED, allowed=[Command.Status.PENDING], sent_at=now):
+        return
+    device = Device.objects.select_for_update().get(pk=device_id)
+    desired = command.desired_state
+    if "isActive" in desired:
+        device.is_active = desired["isActive"]
+    if "value" in desired:
+        device.value = desired["value"]
+    device.state = {**(device.state or {}), **desired}
+    device.save(update_fields=["is_active", "value", "state", "updated_at"])
+    history.write([history.state_point(home_id=device.home_id, device_id=device.pk, room_id=device.room_id,
+                                       ts=now, is_active=device.is_active, value=device.value)])
+    publish(device.home_id, "device:update", device_event(device) | {"assumed": True})
+
+
+@transaction.atomic
+def commands_expire(*, now: datetime.datetime | None = None) -> int:
+    """Mark commands nobody confirmed within COMMAND_TIMEOUT_SECONDS as expired."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.COMMAND_TIMEOUT_SECONDS)
+    stale = list(Command.objects.select_for_update(skip_locked=True)
+                 .filter(status__in=Command.OPEN, created_at__lt=cutoff)[:1000])
+    for command in stale:
+        command.status, command.finished_at, command.updated_at = Command.Status.EXPIRED, now, now
+        publish(command.home_id, "command:status", command_event(command))
+    Command.objects.bulk_update(stale, ["status", "finished_at", "updated_at"])
+    return len(stale)
+
+
+# --- IR/RF learning ---
+
+ACTION_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+
+
+def learn_event(session: LearnSession) -> dict:
+    return {
+        "sessionId": str(session.pk),
+        "deviceId": str(session.device_id),
+        "hubId": str(session.hub_id),
+        "action": session.action,
+        "status": session.status,
+        "expiresAt": session.expires_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def _learn_open(*, device: Device, hub: Hub, action: str, actor) -> LearnSession:
+    now = timezone.now()
+    # One session per device at a time: a new one replaces whatever the hub was listening for.
+    for old in LearnSession.objects.select_for_update().filter(device=device, status=LearnSession.Status.OPEN):
+        old.status, old.finished_at = LearnSession.Status.EXPIRED, now
+        old.save(update_fields=["status", "finished_at", "updated_at"])
+        publish(old.home_id, "learn:status", learn_event(old))
+    session = LearnSession.objects.create(
+        home_id=device.home_id, device=device, hub=hub, actor=actor, action=action,
+        expires_at=now + datetime.timedelta(seconds=settings.LEARN_SESSION_TIMEOUT_SECONDS),
+    )
+    publish(device.home_id, "learn:status", learn_event(session))
+    return session
+
+
+def learn_start(*, device: Device, hub: Hub, action, actor=None) -> LearnSession:
+    """Open a learning session and ask the hub to listen for the remote's `action` button."""
+    if not isinstance(action, str) or not ACTION_NAME.match(action):
+        raise ApplicationError("invalid", "action is an upper-case name such as ON or TEMP_UP.",
+                               fields={"action": ["upper-case letters, digits and _; 1 to 64 characters"]},
+                               status_code=400)
+    if device.category not in capabilities.SIGNAL_CATEGORIES:
+        raise ApplicationError("not_learnable", "Only IR and RF devices learn signals.",
+                               fields={"deviceId": [f"category {device.category} does not learn"]})
+    session = _learn_open(device=device, hub=hub, action=action, actor=actor)
+    try:
+        publisher.send_learn(hub_id=hub.pk, device_id=device.pk,
+                             payload={"sessionId": str(session.pk), "action": action})
+    except (publisher.PublishError, OSError) as exc:
+        logger.warning("learn %s for device %s not sent: %s", session.pk, device.pk, exc)
+        with transaction.atomic():
+            LearnSession.objects.filter(pk=session.pk).update(status=LearnSession.Status.FAILED,
+                                                             finished_at=timezone.now())
+            session.refresh_from_db()
+            publish(session.home_id, "learn:status", learn_event(session))
+        raise ApplicationError("hub_unreachable", "The hub could not be reached; try again.", status_code=503) from exc
+    return session
+
+
+@transaction.atomic
+def learn_sessions_expire(*, now: datetime.datetime | None = None) -> int:
+    now = now or timezone.now()
+    stale = list(LearnSession.objects.select_for_update(skip_locked=True)
+                 .filter(status=LearnSession.Status.OPEN, expires_at__lte=now)[:1000])
+    for session in stale:
+        session.status, session.finished_at, session.updated_at = LearnSession.Status.EXPIRED, now, now
+        publish(session.home_id, "learn:status", learn_event(session))
+    LearnSession.objects.bulk_update(stale, ["status", "finished_at", "updated_at"])
+    return len(stale)

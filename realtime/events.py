@@ -132,3 +132,24 @@ def count(stat: str, amount: int = 1) -> None:
         sync_redis().hincrby(stats_key(), stat, amount)
     except redis.RedisError:
         logger.exception("could not count %s", stat)
+
+
+def publish_many(events) -> None:
+    """`publish` for a batch of (home_id, event, data): one on-commit hook and one pipelined
+    Redis round trip for all of them (the MQTT ingest path)."""
+    prepared = [(str(h), e, json.dumps(d, allow_nan=False, separators=(",", ":"))) for h, e, d in events]
+    if not prepared:
+        return
+
+    def send():
+        try:
+            client = sync_redis()
+            pipe = client.pipeline(transaction=False)
+            for home_id, event, payload in prepared:
+                keys, argv = script_args(home_id, event, payload)
+                _publish_script(keys=keys, args=argv, client=pipe)
+            pipe.execute()
+        except redis.RedisError:
+            logger.exception("publish_many of %d events failed", len(prepared))
+
+    transaction.on_commit(send)

@@ -119,3 +119,6 @@ endpoint("ingestion token issue", "post", lambda w: f"{H(w)}/devices/{w['lamp'].
 endpoint("ingestion token revoke", "delete", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")
 
 endpoint("home snapshot", "get", lambda w: f"{H(w)}/snapshot")
+
+endpoint("device control", "put", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/control", lambda w: {"isActive": True}, role="member")
+endpoint("device learn", "post", lambda w: f"/api/hubs/{w['hub'].pk}/devices/{w['tv'].pk}/learn", lambda w: {"action": "OFF"}, role="member")

@@ -271,3 +271,18 @@ REALTIME_QUERY_TOKEN = env.bool("REALTIME_QUERY_TOKEN", default=False)
 REALTIME_ALLOWED_ORIGINS = env.list(
     "REALTIME_ALLOWED_ORIGINS", default=[*ALLOWED_HOSTS, *CORS_ALLOWED_ORIGINS, *CSRF_TRUSTED_ORIGINS]
 )
+
+# --- Device control, learning and the MQTT ingest listener ---
+# A command no state report confirms within this many seconds is marked expired.
+COMMAND_TIMEOUT_SECONDS = env.int("COMMAND_TIMEOUT_SECONDS", default=10)
+LEARN_SESSION_TIMEOUT_SECONDS = env.int("LEARN_SESSION_TIMEOUT_SECONDS", default=60)
+# A hub silent for this long is marked offline by the sweep (hubs heartbeat at a third of it).
+HUB_HEARTBEAT_TIMEOUT_SECONDS = env.int("HUB_HEARTBEAT_TIMEOUT_SECONDS", default=180)
+# The listener's MQTT client id: stable, so the broker keeps its session across restarts;
+# every listener process needs its own.
+MQTT_LISTENER_ID = env("MQTT_LISTENER_ID", default="")
+# Shared-subscription group (`$share/<group>/...`); empty subscribes plainly (one listener).
+MQTT_SHARED_GROUP = env("MQTT_SHARED_GROUP", default="veahome")
+MQTT_SESSION_EXPIRY_SECONDS = env.int("MQTT_SESSION_EXPIRY_SECONDS", default=86_400)
+MQTT_INGEST_BATCH_SIZE = env.int("MQTT_INGEST_BATCH_SIZE", default=500)
+MQTT_INGEST_BATCH_MS = env.int("MQTT_INGEST_BATCH_MS", default=20)

@@ -73,3 +73,40 @@ class DeviceGroupSerializer(ModelSerializer):
         data = super().to_representation(group)
         data["device_ids"] = [str(m.device_id) for m in group.members.all()]
         return data
+
+
+class ControlSerializer(serializers.Serializer):
+    """`PUT .../control`: what to change; the device type decides what is allowed."""
+
+    is_active = serializers.BooleanField(required=False)
+    value = serializers.FloatField(required=False)
+
+    def to_request(self) -> dict:
+        data = self.validated_data
+        request = {}
+        if "is_active" in data:
+            request["isActive"] = data["is_active"]
+        if "value" in data:
+            request["value"] = data["value"]
+        return request
+
+
+class ControlResultSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    device_id = serializers.UUIDField()
+    command_id = serializers.UUIDField()
+    status = serializers.CharField()
+    desired_state = serializers.DictField()
+
+
+class LearnSerializer(serializers.Serializer):
+    action = serializers.CharField(max_length=64)
+
+
+class LearnSessionSerializer(serializers.Serializer):
+    session_id = serializers.UUIDField(source="pk")
+    device_id = serializers.UUIDField()
+    hub_id = serializers.UUIDField()
+    action = serializers.CharField()
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()

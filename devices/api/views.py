@@ -1,13 +1,23 @@
-"""Devices and device groups under a home."""
-from homes.api.mixins import HomeScopedViewSet
+"""Devices and device groups under a home; device control and IR/RF learning."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from homes.api.mixins import HomeScopedViewSet, parse_uuid
 from homes.scoping import Role
+from hubs.api.views import HubScopedMixin
+from hubs.models import Hub
 
 from devices import services
 from devices.models import Device, DeviceGroup
 from devices.selectors import groups_with_members
 
 from .filters import DeviceFilter
-from .serializers import DeviceGroupSerializer, DeviceSerializer, DeviceUpdateSerializer
+from .serializers import (
+    ControlResultSerializer, ControlSerializer, DeviceGroupSerializer, DeviceSerializer, DeviceUpdateSerializer,
+    LearnSerializer, LearnSessionSerializer,
+)
 
 
 class DeviceViewSet(HomeScopedViewSet):
@@ -15,11 +25,27 @@ class DeviceViewSet(HomeScopedViewSet):
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilter
     write_role = Role.ADMIN
+    # Using devices is a member's right; changing what devices exist is an admin's.
+    action_roles = {"control": Role.MEMBER}
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):
             return DeviceUpdateSerializer
+        if self.action == "control":
+            return ControlSerializer
         return DeviceSerializer
+
+    @extend_schema(request=ControlSerializer, responses={200: ControlResultSerializer})
+    @action(detail=True, methods=["put"])
+    def control(self, request, *args, **kwargs):
+        device = self.get_object()
+        serializer = ControlSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        command = services.device_control(device=device, request=serializer.to_request(), actor=request.user)
+        return Response(ControlResultSerializer({
+            "message": "Device control command sent", "device_id": device.pk, "command_id": command.pk,
+            "status": command.status, "desired_state": command.desired_state,
+        }).data)
 
     def perform_create(self, serializer):
         serializer.instance = services.device_create(home=self.home, **serializer.validated_data)
@@ -54,3 +80,24 @@ class DeviceGroupViewSet(HomeScopedViewSet):
 
     def perform_destroy(self, instance):
         services.group_delete(group=instance)
+
+
+class LearnView(HubScopedMixin, generics.GenericAPIView):
+    """`POST hubs/{hubId}/devices/{deviceId}/learn`: the hub listens for one remote button."""
+
+    hub_url_kwarg = "hub_id"
+    write_role = Role.MEMBER
+    serializer_class = LearnSerializer
+    queryset = Device.objects.all()
+
+    @extend_schema(request=LearnSerializer, responses={201: LearnSessionSerializer})
+    def post(self, request, hub_id=None, device_id=None):
+        hub = Hub.objects.in_home(self.home).get(pk=parse_uuid(hub_id))
+        device = Device.objects.in_home(self.home).filter(pk=parse_uuid(device_id), hub=hub).first()
+        if device is None:
+            raise exceptions.NotFound()
+        serializer = LearnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = services.learn_start(device=device, hub=hub, action=serializer.validated_data["action"],
+                                       actor=request.user)
+        return Response(LearnSessionSerializer(session).data, status=status.HTTP_201_CREATED)

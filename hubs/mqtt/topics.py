@@ -86,3 +86,22 @@ def parse(topic: str) -> Incoming | None:
         if parts[1] and parts[3]:
             return Incoming(parts[4], parts[1], parts[3])
     return None
+
+
+def listener_subscriptions(shared_group: str = "") -> list[str]:
+    """The listener's filters; with a group, as MQTT shared subscriptions so that several
+    listeners split the stream (each message goes to one of them)."""
+    filters = subscriptions()
+    if not shared_group:
+        return filters
+    return [shared(topic, shared_group) for topic in filters]
+
+
+def shared(topic_filter: str, group: str = "+") -> str:
+    """A shared-subscription filter (`+` as group: any group, for ACLs)."""
+    return f"$share/{group}/{topic_filter}"
+
+
+def device_report(hub_id, device_id, kind: str) -> str:
+    """A hub -> cloud device topic (state, telemetry, learned): for hubs and the simulator."""
+    return f"{hub_root(hub_id)}/devices/{device_id}/{kind}"

@@ -10,6 +10,8 @@ from tests.api_checks import ENDPOINTS
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EXPECTED = {
+    "device control": "command:status",
+    "device learn": "learn:status",
     "home update": "home:update",
     "home delete": "home:deleted",
     "layout put": "home:layout",

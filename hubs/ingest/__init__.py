@@ -1,0 +1,1 @@
+"""Hub reports in: parse, dispatch by kind, apply in batches (see services.HANDLERS)."""

@@ -1,0 +1,1 @@
+"""Simulated hubs for development, tests and benchmarks (`manage.py simulate_hubs`)."""
