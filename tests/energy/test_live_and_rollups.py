@@ -1,5 +1,6 @@
 """energy:update throttling over the real channel layer; rollup and retention tasks."""
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -7,44 +8,29 @@ import time
 import uuid
 from pathlib import Path
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection
 
 from energy import live, rollups, services, tasks
 from energy.services import ingest_points
 from energy.timeseries import Point, read_range
-from realtime.events import home_group
+from realtime.events import last_event_id, log_key, sync_redis
 
 from .helpers import UTC, write_energy
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _drain(layer, channel, timeout=1.0):
-    events = []
-
-    async def receive_all():
-        import asyncio
-
-        while True:
-            try:
-                message = await asyncio.wait_for(layer.receive(channel), timeout)
-            except asyncio.TimeoutError:
-                return
-            events.append(message["envelope"])
-
-    async_to_sync(receive_all)()
-    return events
+def _events_since(home_id, after: int) -> list[dict]:
+    """The home's published events after id `after`, read from its event history."""
+    entries = sync_redis().xrange(log_key(home_id), min=f"{after + 1}-0")
+    return [json.loads(fields[b"e"]) for _, fields in entries]
 
 
 def test_energy_update_is_throttled_per_home(world, settings, django_capture_on_commit_callbacks):
     settings.ENERGY_UPDATE_THROTTLE_SECONDS = 30
     home, lamp, tv = world["home"], world["lamp"], world["tv"]
     live.forget(str(home.pk))
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(home_group(home.pk), channel)
+    before = last_event_id(home.pk)
     now = datetime.datetime.now(UTC)
     for watts in (100.0, 200.0, 300.0):
         with django_capture_on_commit_callbacks(execute=True):
@@ -52,7 +38,7 @@ def test_energy_update_is_throttled_per_home(world, settings, django_capture_on_
                 Point("telemetry", str(home.pk), str(lamp.pk), now, {"power": watts}, str(lamp.room_id)),
                 Point("telemetry", str(home.pk), str(tv.pk), now, {"power": 50.0}, str(tv.room_id)),
             ])
-    events = [e for e in _drain(layer, channel) if e["event"] == "energy:update"]
+    events = [e for e in _events_since(home.pk, before) if e["event"] == "energy:update"]
     assert len(events) == 1
     assert events[0]["data"]["currentPowerW"] == 150.0 and events[0]["homeId"] == str(home.pk)
     # The live figure keeps moving even while events are held back.
