@@ -77,6 +77,7 @@ ID_NAMES = {
     "scenes": "sceneId",
     "schedules": "scheduleId",
     "automations": "automationId",
+    "tariffs": "tariffId",
 }
 
 

@@ -229,6 +229,9 @@ HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min
 # The throttle reads this (homes.api.views.AuthThrottle), so the env var really applies.
 AUTH_THROTTLE_RATE = env("AUTH_THROTTLE_RATE", default="30/min")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"] = AUTH_THROTTLE_RATE
+# Throttles identify clients by address. Only proxies we run may name the client
+# (X-Forwarded-For); with none in front, a spoofed header must not reset a throttle.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
 # The app reads numbers as numbers: temperatures, coordinates and values are JSON numbers.
 REST_FRAMEWORK["COERCE_DECIMAL_TO_STRING"] = False
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "veahome.openapi.AutoSchema"

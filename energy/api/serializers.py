@@ -152,11 +152,19 @@ class TariffSerializer(serializers.ModelSerializer):
 
 
 class BudgetSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=Budget.Kind.choices, default=Budget.Kind.KWH)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
 
     class Meta:
         model = Budget
         fields = ["kind", "amount"]
+
+
+class IngestionTokenSerializer(serializers.Serializer):
+    """A freshly issued device ingestion token (shown once)."""
+
+    device_id = serializers.UUIDField(read_only=True)
+    token = serializers.CharField(read_only=True)
 
 
 class ReadingSerializer(serializers.Serializer):

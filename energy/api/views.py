@@ -21,6 +21,7 @@ from .serializers import (
     DeviceDataSerializer,
     EnergyQuerySerializer,
     HistoryQuerySerializer,
+    IngestionTokenSerializer,
     TariffSerializer,
 )
 
@@ -143,8 +144,9 @@ class IngestionTokenView(_HomeView):
     """A device's credential for POST /api/device/data; the token is shown once."""
 
     write_role = Role.ADMIN
+    serializer_class = IngestionTokenSerializer
 
-    @extend_schema(request=None, responses={201: dict})
+    @extend_schema(request=None, responses={201: IngestionTokenSerializer})
     def post(self, request, *args, **kwargs):
         device = _device(self, kwargs["device_id"])
         token = services.ingestion_token_issue(device=device)

@@ -139,3 +139,11 @@ def test_ingestion_needs_a_live_token(world, api):
     from energy.models import IngestionToken
 
     assert not IngestionToken.objects.filter(secret_hash__contains=fresh.split(".")[1]).exists()
+
+
+def test_a_budget_without_kind_is_a_kwh_budget(world, api):
+    response = api.post(f"/api/homes/{world['home'].pk}/budget", {"amount": 120}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["budget"]["kind"] == "kwh"
+    options = api.options(f"/api/homes/{world['home'].pk}/devices/{world['lamp'].pk}/ingestion-token")
+    assert options.status_code == 200, options.content

@@ -161,3 +161,15 @@ def test_auth_throttle_really_throttles(anon, owner, settings):
     assert throttled.json()["error"]["code"] == "throttled"
     assert int(throttled["Retry-After"]) > 0
     cache.clear()
+
+
+def test_a_forged_forwarded_for_header_does_not_reset_the_throttle(anon, owner, settings):
+    settings.AUTH_THROTTLE_RATE = "2/min"
+    cache.clear()
+    body = {"email": owner.email, "password": "wrong-password"}
+    statuses = [
+        anon.post("/api/auth/login", body, format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(3)
+    ]
+    assert statuses == [401, 401, 429]
+    cache.clear()

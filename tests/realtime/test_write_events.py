@@ -12,6 +12,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EXPECTED = {
     "device control": "command:status",
     "device learn": "learn:status",
+    "budget set": "budget:update",
+    "budget delete": "budget:update",
+    "ingestion token issue": "device:ingestion-token",
+    "ingestion token revoke": "device:ingestion-token",
     "home update": "home:update",
     "home delete": "home:deleted",
     "layout put": "home:layout",
