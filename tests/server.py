@@ -39,6 +39,8 @@ def web_server(timeout: float = 30.0):
     env = os.environ | {
         "PORT": str(port),
         "DATABASE_URL": test_database_url(),
+        # Its own cache namespace: throttle counters left by earlier tests must not apply.
+        "CACHE_KEY_PREFIX": f"{os.environ.get('CACHE_KEY_PREFIX', 'veahome-test')}-web-{port}",
         # The Procfile names commands of the virtualenv this test runs in.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -24,8 +25,11 @@ from .conftest import HOST, history, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REPORTS = 800
+REPORTS = 1200
 DEVICES = 20
+# The hub publishes at a steady pace, so the stream lasts a few seconds and the kill
+# lands in its middle however fast this machine ingests.
+PUBLISH_INTERVAL = 0.002
 
 
 def start_listener(mqtt, client_id: str, log_path) -> subprocess.Popen:
@@ -71,11 +75,21 @@ def test_killed_listener_restarts_without_loss_or_duplicates(home, mqtt, feed, t
     # Wait for the first listener's subscription before the stream starts.
     wait_until(lambda: report(0).wait_for_publish(5) is None and Command.objects.filter(
         pk=commands[0].pk, status="confirmed").exists(), timeout=20, interval=0.5)
-    sent = [report(i) for i in range(1, REPORTS)]
+    sent = []
+
+    def stream():
+        for i in range(1, REPORTS):
+            sent.append(report(i))
+            time.sleep(PUBLISH_INTERVAL)
+
+    publisher = threading.Thread(target=stream, daemon=True)
+    publisher.start()
     wait_until(lambda: Command.objects.filter(status="confirmed").count() >= REPORTS // 4, timeout=30)
     first.kill()  # SIGKILL: no chance to finish a batch or acknowledge anything
     first.wait(10)
     halfway = Command.objects.filter(status="confirmed").count()
+    publisher.join(60)
+    assert len(sent) == REPORTS - 1
     assert halfway < REPORTS, "the stream ended before the kill; nothing was tested"
     for info in sent:
         info.wait_for_publish(10)
