@@ -20,6 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veahome.settings")
 
+from bench.benchdb import use_bench_database  # noqa: E402
+
+use_bench_database()
+
 import django  # noqa: E402
 
 django.setup()

@@ -25,6 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veahome.settings")
 
+from bench.benchdb import use_bench_database  # noqa: E402
+
+use_bench_database()
+
 import django  # noqa: E402
 
 django.setup()

@@ -20,28 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.benchdb import bench_database_url, ensure_database  # noqa: E402
+
 DEVICES = 20
 BENCH_EMAIL = "bench@veahome.local"
 LUA = Path(__file__).with_name("wrk_report.lua")
-
-
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/veahome")
-    prefix, _, name = base.rpartition("/")
-    return f"{prefix}/{name.split('?')[0]}_bench"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    prefix, _, name = url.rpartition("/")
-    with psycopg.connect(f"{prefix}/postgres", autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
-            conn.execute(f'create database "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True,
-                   env=os.environ | {"DATABASE_URL": url})
 
 
 def prepare_data() -> tuple[str, str, dict[int, int]]:

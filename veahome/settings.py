@@ -38,15 +38,16 @@ INSTALLED_APPS = [
     "realtime",
 ]
 
+# Django's stock middlewares, made to run on the event loop under ASGI (veahome/middleware.py).
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "veahome.middleware.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "veahome.middleware.SessionMiddleware",
+    "veahome.middleware.CommonMiddleware",
+    "veahome.middleware.CsrfViewMiddleware",
+    "veahome.middleware.AuthenticationMiddleware",
+    "veahome.middleware.MessageMiddleware",
+    "veahome.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "veahome.urls"
@@ -117,7 +118,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1_048_576)
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["homes.authentication.LazyUserJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
@@ -245,7 +246,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 
 # --- Support admin, demo data and serving (static files, web server) -----------------------
 # The web process serves the admin's and the API docs' static files itself (after collectstatic).
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+MIDDLEWARE.insert(MIDDLEWARE.index("veahome.middleware.SecurityMiddleware") + 1,
                   "veahome.static.StaticFilesMiddleware")
 # The API's hot paths (see bench/rest_devices.py): a memoised camelCase renderer and a filter
 # backend that costs nothing on a request without query parameters.

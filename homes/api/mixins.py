@@ -4,6 +4,7 @@ import uuid
 from django.utils.functional import cached_property
 from rest_framework import exceptions, viewsets
 
+from homes.authentication import TokenUser
 from homes.models import Home, Membership
 from homes.scoping import Role, role_at_least
 from veahome.errors import ApplicationError
@@ -47,13 +48,18 @@ class HomeScopedMixin:
     @cached_property
     def membership(self) -> Membership:
         home_id = self.get_home_id()
+        user = self.request.user
+        # One query for the membership, its home and the user (see homes/authentication.py):
+        # a deactivated user is a member of nothing.
         membership = (
-            Membership.objects.select_related("home")
-            .filter(home_id=home_id, user=self.request.user)
+            Membership.objects.select_related("home", "user")
+            .filter(home_id=home_id, user_id=user.pk, user__is_active=True)
             .first()
         )
         if membership is None:
             raise exceptions.NotFound()
+        if isinstance(user, TokenUser):
+            user.provide(membership.user)
         return membership
 
     @property

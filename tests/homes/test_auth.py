@@ -4,6 +4,7 @@ from django.core.cache import cache
 
 from homes.models import Home, Membership, User
 from tests import factories as f
+from tests.conftest import client_for
 
 
 @pytest.fixture(autouse=True)
@@ -173,3 +174,30 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_throttle(anon, owner, 
     ]
     assert statuses == [401, 401, 429]
     cache.clear()
+
+
+def test_a_deactivated_users_token_opens_nothing(home, owner, api):
+    """The token stays signed until it expires; the account behind it must still be active."""
+    assert api.get(f"/api/homes/{home.pk}/devices").status_code == 200
+    assert api.get("/api/auth/me").status_code == 200
+    User.objects.filter(pk=owner.pk).update(is_active=False)
+    assert api.get(f"/api/homes/{home.pk}/devices").status_code == 404
+    assert api.get("/api/auth/me").status_code == 401
+    assert api.get("/api/homes").status_code == 401
+
+
+def test_a_deleted_users_token_opens_nothing(home):
+    member = f.add_member(home, role="member")
+    client = client_for(member)
+    assert client.get(f"/api/homes/{home.pk}/devices").status_code == 200
+    member.delete()
+    assert client.get(f"/api/homes/{home.pk}/devices").status_code == 404
+    assert client.get("/api/auth/me").status_code == 401
+
+
+def test_home_scoped_requests_load_the_user_with_the_membership(home, api, django_assert_num_queries):
+    api.get(f"/api/homes/{home.pk}/rooms")
+    with django_assert_num_queries(2) as captured:  # user + membership + home in one query; the rooms
+        assert api.get(f"/api/homes/{home.pk}/rooms").status_code == 200
+    first = captured.captured_queries[0]["sql"]
+    assert "homes_membership" in first and "homes_user" in first and '"is_active"' in first
