@@ -1,9 +1,9 @@
 """Energy store benchmark: write throughput of both backends, and a year's monthly per-device
 breakdown from rollups versus from raw points.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<scratch db> python bench/energy_bench.py
+    python bench/energy_bench.py
 
-Needs a migrated database. Writes its year of data into 2023 partitions and drops them at the end.
+Uses the benchmarks' database (bench/benchdb.py). Writes its year of data into 2023 partitions and drops them at the end.
 """
 import argparse
 import datetime
@@ -21,6 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veahome.settings")
+
+from bench.benchdb import use_bench_database  # noqa: E402
+
+use_bench_database()
 
 import django  # noqa: E402
 

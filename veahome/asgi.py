@@ -1,13 +1,22 @@
 """ASGI entry point: HTTP (REST, admin, docs) and websockets in one application."""
+import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veahome.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from veahome.handlers import PooledThreadASGIHandler  # noqa: E402
+
+django_asgi_app = PooledThreadASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from realtime.routing import websocket_application  # noqa: E402
+
+# Everything loaded so far lives as long as the process: keep it out of the collector's
+# scans, which otherwise walk every module, model and URL pattern on each full collection.
+gc.freeze()
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
