@@ -5,7 +5,7 @@ from veahome.admin_display import ServiceBackedAdmin, admin_link, count_of
 
 from . import services
 
-from .models import Device, DeviceGroup, DeviceGroupMember
+from .models import Command, Device, DeviceGroup, DeviceGroupMember, LearnSession
 
 
 @admin.register(Device)
@@ -81,3 +81,51 @@ class DeviceGroupAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     @admin.display(description="devices", ordering="_device_count")
     def device_count(self, group):
         return group._device_count
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what happened: support reads it, nobody edits it here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Command)
+class CommandAdmin(ReadOnlyAdmin):
+    """Every control request and how it ended: "my light didn't turn on" starts here."""
+
+    list_display = ("created_at", "device_link", "home_link", "status", "desired_state", "sent_at", "finished_at")
+    list_select_related = ("device", "home")
+    list_filter = ("status",)
+    search_fields = ("device__name", "home__name", "home__owner__email", "hub__serial_number")
+    search_help_text = "Device name, home name, the owner's email or the hub's serial number."
+    date_hierarchy = "created_at"
+    fields = ("device_link", "home_link", "hub", "actor", "status", "desired_state", "payload", "reported_state",
+              "sent_at", "finished_at", "created_at", "updated_at")
+
+    @admin.display(description="device", ordering="device__name")
+    def device_link(self, command):
+        return admin_link(command.device)
+
+    @admin.display(description="home", ordering="home__name")
+    def home_link(self, command):
+        return admin_link(command.home)
+
+
+@admin.register(LearnSession)
+class LearnSessionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "device_link", "action", "status", "expires_at", "finished_at")
+    list_select_related = ("device",)
+    list_filter = ("status",)
+    search_fields = ("device__name", "home__owner__email", "hub__serial_number", "action")
+    fields = ("device_link", "home", "hub", "actor", "action", "status", "expires_at", "finished_at", "created_at")
+
+    @admin.display(description="device", ordering="device__name")
+    def device_link(self, session):
+        return admin_link(session.device)

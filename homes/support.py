@@ -15,7 +15,11 @@ SUPPORT_PERMISSIONS = {
         "user": ("view", "change"), "home": ("view", "change"), "membership": ("view",), "room": ("view", "change"),
     },
     "hubs": {"hub": ("view", "change"), "hubroom": ("view",)},
-    "devices": {"device": ("view", "change"), "devicegroup": ("view",), "devicegroupmember": ("view",)},
+    "devices": {
+        "device": ("view", "change"), "devicegroup": ("view",), "devicegroupmember": ("view",),
+        "command": ("view",), "learnsession": ("view",),
+    },
+    "energy": {"tariff": ("view",), "budget": ("view",), "ingestiontoken": ("view",)},
     "automations": {"scene": ("view",), "schedule": ("view", "change"), "automation": ("view", "change")},
 }
 

@@ -42,3 +42,17 @@ def test_group_page_lists_its_devices():
     agent = seeded_agent()
     page = agent.get("/admin/devices/devicegroup/").content.decode()
     assert "Living room lights" in page and "Bedroom covers" in page
+
+
+def test_command_history_is_searchable_by_owner_and_read_only():
+    from devices.models import Command
+
+    agent = seeded_agent()
+    light = Device.objects.select_related("home__owner").get(name="Ceiling light")
+    command = Command.objects.create(home=light.home, device=light, hub=light.hub, desired_state={"isActive": False},
+                                     status=Command.Status.EXPIRED)
+    page = agent.get("/admin/devices/command/", {"q": light.home.owner.email, "status__exact": "expired"}).content.decode()
+    assert f"/admin/devices/command/{command.pk}/change/" in page and "Ceiling light" in page
+    detail = agent.get(f"/admin/devices/command/{command.pk}/change/").content.decode()
+    assert "expired" in detail.lower() and 'name="_save"' not in detail  # view only
+    assert agent.get("/admin/devices/command/add/").status_code == 403
