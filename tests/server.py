@@ -33,19 +33,20 @@ def test_database_url() -> str:
 
 
 @contextlib.contextmanager
-def web_server(timeout: float = 30.0):
-    """Yield the base URL of the Procfile's web process; stop it (and its children) afterwards."""
+def web_server(timeout: float = 30.0, env: dict | None = None):
+    """Yield the base URL of the Procfile's web process; stop it (and its children) afterwards.
+    `env` overrides the process's environment (after the test database's)."""
     port = free_port()
-    env = os.environ | {
+    process_env = os.environ | {
         "PORT": str(port),
         "DATABASE_URL": test_database_url(),
         # Its own cache namespace: throttle counters left by earlier tests must not apply.
         "CACHE_KEY_PREFIX": f"{os.environ.get('CACHE_KEY_PREFIX', 'veahome-test')}-web-{port}",
         # The Procfile names commands of the virtualenv this test runs in.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
+    } | (env or {})
     process = subprocess.Popen(
-        ["bash", "-c", f"exec {procfile_command('web')}"], cwd=ROOT, env=env,
+        ["bash", "-c", f"exec {procfile_command('web')}"], cwd=ROOT, env=process_env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from veahome import health
 from veahome.errors import json_bad_request, json_not_found, json_server_error
 
 admin.site.site_header = "VeaHome support"
@@ -22,6 +23,7 @@ api_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
     path("api/", include(api_patterns)),
 ]
 

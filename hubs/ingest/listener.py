@@ -24,6 +24,8 @@ from paho.mqtt.properties import Properties
 from hubs.mqtt import topics
 from hubs.mqtt.publisher import broker_params
 
+from veahome import health
+
 from . import messages, services
 
 logger = logging.getLogger(__name__)
@@ -122,7 +124,7 @@ class Listener:
     def run(self) -> None:
         """Ingest until stop(); then acknowledge what committed and disconnect cleanly."""
         self.start()
-        last_stats = time.monotonic()
+        last_stats = time.monotonic() - STATS_EVERY_SECONDS  # report once right away
         try:
             while not self._stop.is_set():
                 batch = self._next_batch()
@@ -212,3 +214,8 @@ class Listener:
 
     def log_stats(self) -> None:
         logger.info("listener stats: %s queue=%d", dict(sorted(self.stats.items())), self.queue.qsize())
+        try:
+            health.report_listener(self.client_id, self.stats, queued=self.queue.qsize(),
+                                   ttl=STATS_EVERY_SECONDS * 3)
+        except Exception as exc:  # the counters are for operators; ingest goes on without Redis
+            logger.warning("listener stats not written to Redis: %s", exc)

@@ -190,3 +190,19 @@ def test_a_device_of_another_hub_is_not_found_for_learning(api, setup, mqtt):
     response = api.post(f"/api/hubs/{setup['hub'].pk}/devices/{setup['plug'].pk}/learn", {"action": "ON"}, format="json")
 
     assert response.status_code == 404
+
+
+def test_the_listeners_counters_reach_the_health_endpoint(setup, listener, raw_hub, anon):
+    hub, lamp = setup["hub"], setup["lamp"]
+    running = listener()
+    raw_hub(state_topic(hub, lamp), b"{not json")
+    raw_hub(state_topic(hub, lamp), {"state": {"isActive": True, "value": 30}})
+    wait_until(lambda: running.stats["applied"] >= 1)
+    running.log_stats()  # what the loop does every STATS_EVERY_SECONDS and on shutdown
+
+    body = anon.get("/healthz").json()
+    assert body["status"] == "ok" and body["checks"] == {"database": "ok", "redis": "ok"}
+    mine = [entry for entry in body["mqttListeners"] if entry["clientId"] == running.client_id]
+    assert len(mine) == 1
+    assert mine[0]["counters"]["applied"] >= 1 and mine[0]["counters"]["rejected.malformed_json"] == 1
+    assert "queued" in mine[0] and mine[0]["reportedAt"] > 0
