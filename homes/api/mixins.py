@@ -6,6 +6,7 @@ from rest_framework import exceptions, viewsets
 
 from homes.authentication import TokenUser
 from homes.models import Home, Membership
+from homes.selectors import membership_in_home
 from homes.scoping import Role, role_at_least
 from veahome.errors import ApplicationError
 
@@ -51,11 +52,7 @@ class HomeScopedMixin:
         user = self.request.user
         # One query for the membership, its home and the user (see homes/authentication.py):
         # a deactivated user is a member of nothing.
-        membership = (
-            Membership.objects.select_related("home", "user")
-            .filter(home_id=home_id, user_id=user.pk, user__is_active=True)
-            .first()
-        )
+        membership = membership_in_home(home_id, user.pk)
         if membership is None:
             raise exceptions.NotFound()
         if isinstance(user, TokenUser):
