@@ -118,6 +118,13 @@ class TariffPeriodSerializer(serializers.Serializer):
             raise serializers.ValidationError(str(exc)) from None
 
     def validate(self, attrs):
+        # A PATCH of the tariff makes DRF treat nested fields as optional too; a period is
+        # always given whole.
+        # Named as the client spells them (nested paths are reported verbatim: veahome/errors.py).
+        missing = {key: ["This field is required."] for name, key in
+                   (("start", "start"), ("end", "end"), ("price_per_kwh", "pricePerKwh")) if name not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
         if attrs["start"] == attrs["end"]:
             raise serializers.ValidationError({"end": ["Must differ from start."]})
         return attrs

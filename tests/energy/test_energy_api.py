@@ -121,6 +121,18 @@ def test_bad_tariffs_are_400_naming_the_field(world, api, body, field):
     assert field in response.json()["error"]["fields"]
 
 
+def test_a_patched_tariffs_periods_are_still_given_whole(world, api):
+    url = f"/api/homes/{world['home'].pk}/tariffs"
+    future = api.post(url, {"validFrom": "2099-01-01", "kind": "tou", "pricePerKwh": "0.30",
+                            "periods": [{"start": "00:00", "end": "07:00", "pricePerKwh": "0.12"}]}).json()
+    response = api.patch(f"{url}/{future['id']}", {"kind": "tou", "periods": [{}, {"start": "01:00"}]})
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert {"periods.0.start", "periods.0.end", "periods.0.pricePerKwh", "periods.1.end"} <= set(fields)
+    assert "periods.1.start" not in fields
+    assert api.get(f"{url}/{future['id']}").json()["periods"][0]["start"] == "00:00"  # unchanged
+
+
 @pytest.mark.parametrize("query, field", [
     ({"period": "decade"}, "period"),
     ({"from": "2026-01-01"}, "to"),
