@@ -1,5 +1,8 @@
 """The API's renderer gives exactly the camelCase of djangorestframework-camel-case, faster."""
+import datetime
+import decimal
 import json
+import uuid
 
 import pytest
 from django.conf import settings
@@ -18,6 +21,9 @@ SAMPLES = [
     {"error": {"code": "invalid", "message": "m", "fields": {"room_id": ["bad"]}}},
     {gettext_lazy("lazy_key"): gettext_lazy("lazy value"), 3: "int key"},
     "plain", 7, None,
+    {"device_id": uuid.UUID(int=7), "value_kwh": decimal.Decimal("1.50"), "at_time": datetime.time(7, 30),
+     "on_day": datetime.date(2026, 3, 29), "when_at": datetime.datetime(2026, 3, 29, 1, 30, tzinfo=datetime.timezone.utc),
+     "for_how_long": datetime.timedelta(minutes=5)},
 ]
 
 

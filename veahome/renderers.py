@@ -4,7 +4,10 @@ The library runs a regular expression on every key of every object of every resp
 an API has a few hundred distinct keys, so the conversion is memoised. Output is the
 library's, key for key (tests/test_renderers.py compares the two).
 """
+import datetime
+import decimal
 import functools
+import uuid
 
 from django.conf import settings
 from django.utils.encoding import force_str
@@ -12,7 +15,9 @@ from django.utils.functional import Promise
 from djangorestframework_camel_case.util import camelize, camelize_re, underscore_to_camel
 from rest_framework.renderers import JSONRenderer
 
-_SCALARS = (str, int, float, bool, type(None))
+# Values the library's camelize returns untouched (not dicts, not iterable).
+_SCALARS = (str, int, float, bool, type(None), uuid.UUID, decimal.Decimal, datetime.date, datetime.time,
+            datetime.timedelta)
 
 
 @functools.lru_cache(maxsize=8192)
