@@ -7,9 +7,9 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veahome.settings")
 django.setup(set_prefix=False)
 
-from veahome.handlers import PooledThreadASGIHandler  # noqa: E402
+from veahome.handlers import OneHopASGIHandler  # noqa: E402
 
-django_asgi_app = PooledThreadASGIHandler()
+django_asgi_app = OneHopASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -38,16 +38,16 @@ INSTALLED_APPS = [
     "realtime",
 ]
 
-# Django's stock middlewares, made to run on the event loop under ASGI (veahome/middleware.py).
+# Run as a sync chain on the request's thread, under ASGI too (veahome/handlers.py).
 MIDDLEWARE = [
-    "veahome.middleware.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "veahome.middleware.SessionMiddleware",
-    "veahome.middleware.CommonMiddleware",
-    "veahome.middleware.CsrfViewMiddleware",
-    "veahome.middleware.AuthenticationMiddleware",
-    "veahome.middleware.MessageMiddleware",
-    "veahome.middleware.XFrameOptionsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "veahome.urls"
@@ -246,8 +246,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 
 # --- Support admin, demo data and serving (static files, web server) -----------------------
 # The web process serves the admin's and the API docs' static files itself (after collectstatic).
-MIDDLEWARE.insert(MIDDLEWARE.index("veahome.middleware.SecurityMiddleware") + 1,
-                  "veahome.static.StaticFilesMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "whitenoise.middleware.WhiteNoiseMiddleware")
 # The API's hot paths (see bench/rest_devices.py): a memoised camelCase renderer and a filter
 # backend that costs nothing on a request without query parameters.
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["veahome.renderers.CamelCaseJSONRenderer"]
