@@ -3,7 +3,7 @@ import zoneinfo
 
 from django.contrib import admin
 
-from veahome.admin_display import ServiceBackedAdmin, admin_link
+from veahome.admin_display import ServiceBackedAdmin, related_link
 
 from . import services
 
@@ -16,9 +16,7 @@ class HomeOwnedAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     # Documents are validated against the home by the API's registries; here they are shown, not edited.
     readonly_fields = ("home", "created_at", "updated_at")
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, obj):
-        return admin_link(obj.home)
+    home_link = related_link("home", "home__name")
 
 
 @admin.register(Scene)

@@ -1,7 +1,7 @@
 """Support admin for devices and device groups, with links to each device's home, room and hub."""
 from django.contrib import admin
 
-from veahome.admin_display import ServiceBackedAdmin, admin_link, count_of
+from veahome.admin_display import ReadOnlyAdmin, ServiceBackedAdmin, count_of, related_link
 
 from . import services
 
@@ -29,17 +29,9 @@ class DeviceAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     def update_service(device, **changed):
         return services.device_update(device=device, **changed)
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, device):
-        return admin_link(device.home)
-
-    @admin.display(description="room", ordering="room__name")
-    def room_link(self, device):
-        return admin_link(device.room)
-
-    @admin.display(description="hub", ordering="hub__serial_number")
-    def hub_link(self, device):
-        return admin_link(device.hub, device.hub.serial_number if device.hub else None)
+    home_link = related_link("home", "home__name")
+    room_link = related_link("room", "room__name")
+    hub_link = related_link("hub", "hub__serial_number", label="serial_number")
 
     @admin.display(description="value")
     def reading(self, device):
@@ -74,26 +66,11 @@ class DeviceGroupAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     def update_service(group, **changed):
         return services.group_update(group=group, **changed)
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, group):
-        return admin_link(group.home)
+    home_link = related_link("home", "home__name")
 
     @admin.display(description="devices", ordering="_device_count")
     def device_count(self, group):
         return group._device_count
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record of what happened: support reads it, nobody edits it here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Command)
@@ -109,13 +86,8 @@ class CommandAdmin(ReadOnlyAdmin):
     fields = ("device_link", "home_link", "hub", "actor", "status", "desired_state", "payload", "reported_state",
               "sent_at", "finished_at", "created_at", "updated_at")
 
-    @admin.display(description="device", ordering="device__name")
-    def device_link(self, command):
-        return admin_link(command.device)
-
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, command):
-        return admin_link(command.home)
+    device_link = related_link("device", "device__name")
+    home_link = related_link("home", "home__name")
 
 
 @admin.register(LearnSession)
@@ -126,6 +98,4 @@ class LearnSessionAdmin(ReadOnlyAdmin):
     search_fields = ("device__name", "home__owner__email", "hub__serial_number", "action")
     fields = ("device_link", "home", "hub", "actor", "action", "status", "expires_at", "finished_at", "created_at")
 
-    @admin.display(description="device", ordering="device__name")
-    def device_link(self, session):
-        return admin_link(session.device)
+    device_link = related_link("device", "device__name")

@@ -1,8 +1,7 @@
 """Support admin for energy settings: tariffs, budgets and devices' ingestion tokens (read-only)."""
 from django.contrib import admin
 
-from devices.admin import ReadOnlyAdmin
-from veahome.admin_display import admin_link
+from veahome.admin_display import ReadOnlyAdmin, related_link
 
 from .models import Budget, IngestionToken, Tariff
 
@@ -16,9 +15,7 @@ class TariffAdmin(ReadOnlyAdmin):
     ordering = ("home__name", "-valid_from")
     fields = ("home_link", "valid_from", "kind", "currency", "price_per_kwh", "periods", "created_at")
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, tariff):
-        return admin_link(tariff.home)
+    home_link = related_link("home", "home__name")
 
 
 @admin.register(Budget)
@@ -28,9 +25,7 @@ class BudgetAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     search_fields = ("home__name", "home__owner__email")
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, budget):
-        return admin_link(budget.home)
+    home_link = related_link("home", "home__name")
 
 
 @admin.register(IngestionToken)
@@ -42,6 +37,4 @@ class IngestionTokenAdmin(ReadOnlyAdmin):
     search_fields = ("device__name", "prefix", "device__home__owner__email")
     fields = ("device_link", "prefix", "last_used_at", "created_at")  # never the hash
 
-    @admin.display(description="device", ordering="device__name")
-    def device_link(self, token):
-        return admin_link(token.device)
+    device_link = related_link("device", "device__name")

@@ -11,7 +11,7 @@ from automations.models import Automation, Scene
 from devices.models import Device
 from hubs.models import Hub
 from automations.services import schedules_reschedule_home
-from veahome.admin_display import ServiceBackedAdmin, admin_link, count_of
+from veahome.admin_display import ServiceBackedAdmin, admin_link, count_of, related_link
 
 from . import services
 
@@ -210,9 +210,7 @@ class MembershipAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     autocomplete_fields = ("user", "home")
     readonly_fields = ("user", "home", "role", "created_at")
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, membership):
-        return admin_link(membership.home)
+    home_link = related_link("home", "home__name")
 
 
 class RoomDeviceInline(DeviceInline):
@@ -234,9 +232,7 @@ class RoomAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_device_count=count_of(Device, "room"))
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, room):
-        return admin_link(room.home)
+    home_link = related_link("home", "home__name")
 
     @admin.display(description="devices", ordering="_device_count")
     def device_count(self, room):

@@ -2,7 +2,7 @@
 from django.contrib import admin
 
 from devices.models import Device
-from veahome.admin_display import ServiceBackedAdmin, admin_link, count_of
+from veahome.admin_display import ServiceBackedAdmin, count_of, related_link
 
 from . import services
 
@@ -55,9 +55,7 @@ class HubAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_device_count=count_of(Device, "hub"))
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, hub):
-        return admin_link(hub.home)
+    home_link = related_link("home", "home__name")
 
     @admin.display(description="devices", ordering="_device_count")
     def device_count(self, hub):
@@ -75,6 +73,4 @@ class HubRoomAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="home", ordering="home__name")
-    def home_link(self, slot):
-        return admin_link(slot.home)
+    home_link = related_link("home", "home__name")

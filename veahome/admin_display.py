@@ -1,4 +1,5 @@
 """Helpers the support admin's pages share: links between objects and counts as subqueries."""
+from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -12,6 +13,18 @@ def admin_link(obj, text: str | None = None):
     meta = obj._meta
     url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, text or str(obj))
+
+
+def related_link(field: str, ordering: str, label: str | None = None):
+    """An admin column: a link to the object in `field`, sorted by `ordering`, showing the
+    object's `label` attribute (or its str)."""
+
+    @admin.display(description=field, ordering=ordering)
+    def link(modeladmin, obj):
+        related = getattr(obj, field)
+        return admin_link(related, getattr(related, label) if label and related is not None else None)
+
+    return link
 
 
 def count_of(model, fk: str, **filters):
@@ -46,3 +59,16 @@ class ServiceBackedAdmin:
             return
         changed = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         type(self).update_service(obj, **changed)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what happened: support reads it, nobody edits it here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
