@@ -40,3 +40,18 @@ def test_filters_still_apply_and_reject_bad_values(api, home, room):
     assert [d["name"] for d in api.get(url, {"type": "tv"}).json()["results"]] == ["TV"]
     bad = api.get(url, {"type": "toaster"})
     assert bad.status_code == 400 and "type" in bad.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("total", [0, 3, 51])
+def test_the_prepared_first_page_equals_the_orms(api, home, room, total, django_assert_num_queries):
+    """Without query parameters the list is read by a prepared statement (veahome/prepared.py);
+    `?page=1` takes the ORM's path. Both must answer the same, count and links included."""
+    f.DeviceFactory.create_batch(total, room=room, state={"snake_key": 1}, signal_mappings={"ON": "0x1"})
+    f.DeviceFactory(room=f.RoomFactory(home=f.make_home(f.UserFactory())))  # another home's
+    url = f"/api/homes/{home.pk}/devices"
+    expected = api.get(url, {"page": 1}).json()
+    with django_assert_num_queries(3 if total >= 50 else 2):  # the COUNT only for a full page
+        prepared = api.get(url).json()
+    assert prepared == expected
+    assert prepared["count"] == total and len(prepared["results"]) == min(total, 50)
+    assert (prepared["next"] is not None) == (total > 50)

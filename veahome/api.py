@@ -10,9 +10,10 @@ from rest_framework.pagination import PageNumberPagination
 
 
 class CountSavingPaginator(Paginator):
-    """Skips the COUNT query when the first page is not full: then its length is the count.
+    """Reads the first page before counting: when it is not full, its length is the count.
 
-    Most homes' lists fit one page, so most list requests save a query.
+    Most homes' lists fit one page, so most list requests save a query; a full first page
+    is read once, and counted only when the response needs the count.
     """
 
     def page(self, number):
@@ -20,7 +21,7 @@ class CountSavingPaginator(Paginator):
             rows = list(self.object_list[: self.per_page])
             if len(rows) < self.per_page:
                 self.__dict__["count"] = len(rows)  # fills the cached_property
-                return self._get_page(rows, 1, self)
+            return self._get_page(rows, 1, self)
         return super().page(number)
 
 

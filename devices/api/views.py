@@ -8,6 +8,7 @@ from homes.api.mixins import HomeScopedViewSet, parse_uuid
 from homes.scoping import Role
 from hubs.api.views import HubScopedMixin
 from hubs.models import Hub
+from veahome.prepared import PreparedSelect
 
 from devices import services
 from devices.models import Device, DeviceGroup
@@ -25,6 +26,7 @@ class DeviceViewSet(HomeScopedViewSet):
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilter
     write_role = Role.ADMIN
+    prepared_list = PreparedSelect(Device, "home")
     # Using devices is a member's right; changing what devices exist is an admin's.
     action_roles = {"control": Role.MEMBER}
 

@@ -9,6 +9,7 @@ from homes.models import Home, Membership
 from homes.selectors import membership_in_home
 from homes.scoping import Role, role_at_least
 from veahome.errors import ApplicationError
+from veahome.prepared import PreparedList, PreparedSelect
 
 
 def parse_uuid(value) -> uuid.UUID:
@@ -94,6 +95,21 @@ class HomeScopedMixin:
 
 
 class HomeScopedViewSet(HomeScopedMixin, viewsets.ModelViewSet):
-    """CRUD for a home-owned model; writes go to the subclass's service hooks."""
+    """CRUD for a home-owned model; writes go to the subclass's service hooks.
+
+    `prepared_list`, a PreparedSelect of the model by home, serves lists asked for without
+    query parameters (the app's usual call) without compiling the query each time; the view's
+    queryset must then be exactly the home's rows in the model's order.
+    """
 
     lookup_value_regex = "[^/]+"
+    prepared_list: PreparedSelect | None = None
+
+    def list(self, request, *args, **kwargs):
+        if self.prepared_list is None or request.query_params or self.paginator is None:
+            return super().list(request, *args, **kwargs)
+        # No filters and the first page: the home's rows in the model's order, and a queryset
+        # only if the page is full and the paginator needs the count.
+        rows = PreparedList(self.prepared_list, (self.home.pk,), count=lambda: self.get_queryset().count())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
