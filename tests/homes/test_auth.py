@@ -1,7 +1,13 @@
 """Accounts: register, login, me, refresh rotation, logout, the auth throttle."""
+import time
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
+from homes.authentication import ValidatedTokens, validated_tokens
 from homes.models import Home, Membership, User
 from tests import factories as f
 from tests.conftest import client_for
@@ -201,3 +207,41 @@ def test_home_scoped_requests_load_the_user_with_the_membership(home, api, djang
         assert api.get(f"/api/homes/{home.pk}/rooms").status_code == 200
     first = captured.captured_queries[0]["sql"]
     assert "homes_membership" in first and "homes_user" in first and '"is_active"' in first
+
+
+def test_an_access_token_is_validated_once_and_served_until_it_expires(home, owner):
+    """homes/authentication.py keeps validated tokens per process: never past their `exp`."""
+    validated_tokens.clear()
+    token = AccessToken.for_user(owner)
+    token.set_exp(lifetime=timedelta(seconds=2))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    raw = str(token).encode()
+    assert client.get(f"/api/homes/{home.pk}/devices").status_code == 200
+    assert validated_tokens.get(raw) is not None
+    assert client.get(f"/api/homes/{home.pk}/devices").status_code == 200
+    time.sleep(max(0.0, token["exp"] - time.time()) + 0.05)
+    response = client.get(f"/api/homes/{home.pk}/devices")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "authentication_failed"
+    assert validated_tokens.get(raw) is None
+
+
+def test_a_tampered_token_is_refused_and_never_kept(home, owner):
+    validated_tokens.clear()
+    good = str(AccessToken.for_user(owner))
+    header, payload, signature = good.split(".")
+    for bad in (f"{header}.{payload}.{signature[:-2]}AA", f"{header}.{payload[:-2]}AA.{signature}"):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {bad}")
+        assert client.get(f"/api/homes/{home.pk}/devices").status_code == 401
+        assert validated_tokens.get(bad.encode()) is None
+
+
+def test_the_token_cache_is_bounded_oldest_first(owner):
+    tokens = ValidatedTokens(size=2)
+    raws = []
+    for _ in range(3):
+        token = AccessToken.for_user(owner)
+        raws.append(str(token).encode())
+        tokens.add(raws[-1], token)
+    assert tokens.get(raws[0]) is None and tokens.get(raws[1]) is not None and tokens.get(raws[2]) is not None
