@@ -2,6 +2,7 @@
 import asyncio
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,29 @@ def test_threads_are_reused_across_requests(signal_threads):
 
     asyncio.run(five())
     assert len({thread for _, thread in signal_threads}) == 1
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_at_most_web_threads_requests_run_django_at_once(settings, threads):
+    settings.WEB_THREADS = threads
+    handler = OneHopASGIHandler()
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def started(**kwargs):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.1)
+        with lock:
+            running[0] -= 1
+
+    async def six_at_once():
+        return await asyncio.gather(*(_exchange(handler, scope("GET", "/api/no-such-thing"), b"", 1) for _ in range(6)))
+
+    signals.request_started.connect(started)
+    try:
+        results = asyncio.run(six_at_once())
+    finally:
+        signals.request_started.disconnect(started)
+    assert [status for status, _, _ in results] == [404] * 6  # every request is served in turn
+    assert peak[0] == threads

@@ -1,7 +1,9 @@
 """Django's ASGI handler, with each request's sync work in one hop to a reused thread."""
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
@@ -36,6 +38,12 @@ class OneHopASGIHandler(ASGIHandler):
     thread, and async_to_sync inside it still reaches the server's event loop.
     A streaming response (static files) is read chunk by chunk on the request's thread
     while it is sent, and closed after it.
+
+    At most `settings.WEB_THREADS` requests run their sync work at once in a process; the
+    others wait their turn on the event loop. The work is CPU-bound Python with short
+    database waits: beyond two threads per process they only trade the GIL back and forth,
+    which cost a third more CPU per request and doubled p99 at 50 connections
+    (bench/rest_devices.py, docs/operations.md).
     """
 
     max_idle = 64
@@ -43,6 +51,7 @@ class OneHopASGIHandler(ASGIHandler):
     def __init__(self):
         self.load_middleware(is_async=False)
         self._idle: list[ThreadPoolExecutor] = []
+        self._slots = asyncio.Semaphore(settings.WEB_THREADS)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -63,7 +72,8 @@ class OneHopASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         try:
-            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            async with self._slots:
+                response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
             if response.streaming and not response.is_async:
                 # Django would read a sync iterator whole into memory before sending it.
                 response.streaming_content = chunks_from_thread(iter(response.streaming_content))

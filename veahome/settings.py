@@ -52,6 +52,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "veahome.urls"
 ASGI_APPLICATION = "veahome.asgi.application"
+# Requests running Django's sync code at once in each web process (veahome/handlers.py);
+# raise it when views wait on slow I/O rather than the CPU.
+WEB_THREADS = env.int("WEB_THREADS", default=2)
 WSGI_APPLICATION = "veahome.wsgi.application"
 # Paths without a trailing slash are part of the app's contract; never redirect them.
 APPEND_SLASH = False
