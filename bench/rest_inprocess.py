@@ -1,19 +1,29 @@
 """Benchmark: CPU per device-list request through the ASGI application itself, no server, no network.
 
-Usage: python bench/rest_inprocess.py [--requests 300] [--rounds 5] [--profile N]
+Usage: python bench/rest_inprocess.py [--requests 300] [--rounds 5] [--profile N] [--instructions]
 Drives `veahome.asgi.application` with the same request as bench/rest_devices.py (20 devices,
 a valid token) and prints the process's CPU time per request for each round. It isolates the
 application's own cost from uvicorn, wrk and the kernel, so two versions of the code compare
 more steadily than with the wrk benchmark on a shared machine. `--profile N` prints the N
 most expensive functions (cProfile, cumulative) of one more round; cProfile sees only the
 event loop's thread, so it profiles the sync path (WSGI handler) instead.
+
+`--instructions` counts CPU instructions per request instead of seconds: the same script
+runs under valgrind's callgrind with 50 and then 250 requests, and the difference is divided
+by 200. Instruction counts do not move with the machine's load, so two versions of the code
+compare to within a fraction of a percent even on a busy VM (Debian package `valgrind`;
+about two minutes).
 """
 import argparse
 import asyncio
 import io
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,16 +95,43 @@ def profile_sync_path(path: str, token: str, requests: int, top: int) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
 
 
+def instructions_per_request(small: int = 50, large: int = 250) -> float:
+    """Instructions of `large - small` more requests under callgrind, per request."""
+    if not shutil.which("valgrind"):
+        sys.exit("valgrind is missing: apt-get install valgrind")
+    counts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for requests in (small, large):
+            result = subprocess.run(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/callgrind.out",
+                 sys.executable, __file__, "--only", str(requests)],
+                capture_output=True, text=True,
+            )
+            collected = re.search(r"Collected : (\d+)", result.stderr)
+            if result.returncode != 0 or collected is None or f"served {requests}" not in result.stdout:
+                sys.exit(f"callgrind run of {requests} requests failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+            counts.append(int(collected.group(1)))
+    return (counts[1] - counts[0]) / (large - small)
+
+
+async def serve(application, scope: dict, requests: int) -> None:
+    for _ in range(requests):
+        await one_request(application, scope)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    parser.add_argument("--instructions", action="store_true", help="count instructions per request (valgrind)")
+    parser.add_argument("--only", type=int, default=0, help=argparse.SUPPRESS)  # N requests, nothing else
     args = parser.parse_args()
 
     database_url = bench_database_url()
     ensure_database(database_url)
-    os.environ.update({"DATABASE_URL": database_url, "JWT_ACCESS_MINUTES": "600", "DB_POOL": "true",
+    os.environ.update({"DATABASE_URL": database_url, "BENCH_DATABASE_URL": database_url,
+                       "JWT_ACCESS_MINUTES": "600", "DB_POOL": "true",
                        "DJANGO_SETTINGS_MODULE": "veahome.settings", "LOG_LEVEL": "WARNING"})
     from bench.rest_devices import DEVICES, prepare_data
 
@@ -102,6 +139,18 @@ def main() -> None:
     from veahome.asgi import application
 
     path = f"/api/homes/{home_id}/devices"
+    if args.only:
+        asyncio.run(serve(application, asgi_scope(path, token), args.only))
+        print(f"served {args.only}")
+        return
+    if args.instructions:
+        from django.db import connections
+
+        connections.close_all()
+        print(f"# GET {path.replace(home_id, '{homeId}')}, {DEVICES} devices, {queries[DEVICES]} queries, "
+              f"{sys.implementation.name} {sys.version.split()[0]} at {sys.executable}")
+        print(f"instructions per request (callgrind, 250 - 50 requests): {instructions_per_request():,.0f}")
+        return
     samples = asyncio.run(rounds(application, asgi_scope(path, token), args.requests, args.rounds))
     print(f"# GET {path.replace(home_id, '{homeId}')}, {DEVICES} devices, {queries[DEVICES]} queries, "
           f"{sys.implementation.name} {sys.version.split()[0]} at {sys.executable}")
