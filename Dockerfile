@@ -18,4 +18,4 @@ RUN useradd --system --uid 1000 veahome && chown -R veahome /app
 USER veahome
 
 EXPOSE 8000
-CMD ["uvicorn", "veahome.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "off"]
+CMD ["python", "-m", "veahome.serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -1,7 +1,7 @@
-"""Benchmark: authenticated GET /api/homes/{homeId}/devices (20 devices) on daphne and uvicorn, driven by wrk.
+"""Benchmark: authenticated GET /api/homes/{homeId}/devices (20 devices) on daphne, uvicorn and the web process (veahome.serve), driven by wrk.
 
-Usage: /work/venv/bin/python bench/rest_devices.py [--duration 10] [--concurrency 1 10 50]
-       [--servers daphne:1 daphne:2 uvicorn:1 uvicorn:2] [--env KEY=VALUE ...]
+Usage: python bench/rest_devices.py [--duration 10] [--concurrency 1 10 50]
+       [--servers daphne:1 daphne:2 uvicorn:1 uvicorn:2 serve:2] [--env KEY=VALUE ...]
 Prints one table row per server, worker count and concurrency (see bench/README.md).
 """
 import argparse
@@ -75,8 +75,13 @@ def server_command(server: str, workers: int, port: int, fd: int | None) -> list
     if server == "daphne":
         # Daphne has no worker option; N processes accept on one shared listening socket.
         return [str(bin_dir / "daphne"), "--fd", str(fd), "veahome.asgi:application"]
+    options = ["--ws", "websockets-sansio", "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
+    if server == "serve":
+        # The Procfile's web process: one uvicorn per worker, each on its own SO_REUSEPORT socket.
+        return [sys.executable, "-m", "veahome.serve", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--log-level", "warning"]
     command = [str(bin_dir / "uvicorn"), "veahome.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--ws", "websockets-sansio", "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
+               *options]
     return command + (["--workers", str(workers)] if workers > 1 else [])
 
 
@@ -149,9 +154,9 @@ def wrk(url: str, token: str, concurrency: int, seconds: float) -> dict:
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pids: set[int] | None = None, groups: set[int] | None = None) -> float:
-    """CPU time (user + system) of the given processes, or of every process in the given groups."""
-    total = 0
+def cpu_by_process(pids: set[int] | None = None, groups: set[int] | None = None) -> dict[int, float]:
+    """CPU time (user + system, seconds) of the given processes, or of every process in the given groups."""
+    times = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -161,8 +166,29 @@ def cpu_seconds(pids: set[int] | None = None, groups: set[int] | None = None) ->
             continue
         pid, group = int(entry.name), int(fields[2])
         if (pids and pid in pids) or (groups and group in groups):
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+            times[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return times
+
+
+def cpu_seconds(pids: set[int] | None = None, groups: set[int] | None = None) -> float:
+    return sum(cpu_by_process(pids, groups).values())
+
+
+def busiest_share(before: dict[int, float], after: dict[int, float]) -> float:
+    """The busiest server process's share of the servers' CPU: 50% is an even split between two
+    workers. wrk's connections stay open, so whichever worker accepted more of them at the start
+    keeps the larger share for the whole row."""
+    used = [after[pid] - before.get(pid, 0.0) for pid in after]
+    return 100 * max(used) / sum(used) if sum(used) > 0 else 0.0
+
+
+def speed_probe() -> float:
+    """Seconds for a fixed pure-Python loop: this VM's speed at the moment, printed with each table."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
 
 
 def database_backends(database_url: str) -> set[int]:
@@ -185,7 +211,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per row")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load before each row")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--servers", nargs="+", default=["daphne:1", "daphne:2", "uvicorn:1", "uvicorn:2"])
+    parser.add_argument("--servers", nargs="+", default=["daphne:1", "daphne:2", "uvicorn:1", "uvicorn:2", "serve:2"])
     parser.add_argument("--env", nargs="*", default=["DB_POOL=true"],
                         help="KEY=VALUE settings for the servers (default: the Procfile's DB_POOL=true)")
     args = parser.parse_args()
@@ -204,9 +230,11 @@ def main() -> None:
           f"{args.duration:g} s per row after {args.warmup:g} s warm-up")
     print(f"# queries per request: {queries[DEVICES]} with {DEVICES} devices, "
           f"{queries[DEVICES * 2]} with {DEVICES * 2}")
-    print(f"# server settings: {' '.join(args.env) or 'defaults'}; load average at start: {load_average()}")
-    print("| server | workers | concurrency | req/s | p50 ms | p99 ms | errors | server CPU ms/req | db CPU ms/req |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(f"# server settings: {' '.join(args.env) or 'defaults'}; load average at start: {load_average()}; "
+          f"speed probe (10M-step Python loop): {speed_probe():.2f} s")
+    print("| server | workers | concurrency | req/s | p50 ms | p99 ms | errors | server CPU ms/req | db CPU ms/req "
+          "| busiest worker's CPU share |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     url_path = f"/api/homes/{home_id}/devices"
     for spec in args.servers:
         name, _, workers = spec.partition(":")
@@ -218,17 +246,19 @@ def main() -> None:
                 if args.warmup:
                     wrk(url, token, concurrency, args.warmup)
                 groups, backends = {p.pid for p in server.processes}, database_backends(database_url)
-                server_cpu, db_cpu = cpu_seconds(groups=groups), cpu_seconds(pids=backends)
+                server_before, db_cpu = cpu_by_process(groups=groups), cpu_seconds(pids=backends)
                 r = wrk(url, token, concurrency, args.duration)
-                server_cpu = cpu_seconds(groups=groups) - server_cpu
+                server_after = cpu_by_process(groups=groups)
+                server_cpu = sum(server_after.values()) - sum(server_before.values())
+                share = busiest_share(server_before, server_after)
                 db_cpu = cpu_seconds(pids=backends | database_backends(database_url)) - db_cpu
                 errors = r["socket_errors"] + r["non_2xx"]
                 print(f"| {name} | {workers or 1} | {concurrency} | {r['rps']:.0f} | {r['p50_us'] / 1000:.1f} | "
                       f"{r['p99_us'] / 1000:.1f} | {errors} | {server_cpu * 1000 / r['requests']:.1f} | "
-                      f"{db_cpu * 1000 / r['requests']:.1f} |", flush=True)
+                      f"{db_cpu * 1000 / r['requests']:.1f} | {share:.0f}% |", flush=True)
         finally:
             server.stop()
-    print(f"# load average at end: {load_average()}")
+    print(f"# load average at end: {load_average()}; speed probe: {speed_probe():.2f} s")
 
 
 if __name__ == "__main__":
