@@ -75,13 +75,12 @@ def server_command(server: str, workers: int, port: int, fd: int | None) -> list
     if server == "daphne":
         # Daphne has no worker option; N processes accept on one shared listening socket.
         return [str(bin_dir / "daphne"), "--fd", str(fd), "veahome.asgi:application"]
-    options = ["--ws", "websockets-sansio", "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
     if server == "serve":
         # The Procfile's web process: one uvicorn per worker, each on its own SO_REUSEPORT socket.
         return [sys.executable, "-m", "veahome.serve", "--host", "127.0.0.1", "--port", str(port),
                 "--workers", str(workers), "--log-level", "warning"]
     command = [str(bin_dir / "uvicorn"), "veahome.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               *options]
+               "--ws", "websockets-sansio", "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
     return command + (["--workers", str(workers)] if workers > 1 else [])
 
 
@@ -175,9 +174,8 @@ def cpu_seconds(pids: set[int] | None = None, groups: set[int] | None = None) ->
 
 
 def busiest_share(before: dict[int, float], after: dict[int, float]) -> float:
-    """The busiest server process's share of the servers' CPU: 50% is an even split between two
-    workers. wrk's connections stay open, so whichever worker accepted more of them at the start
-    keeps the larger share for the whole row."""
+    """The busiest server process's share of the servers' CPU. With two workers, 50% means both
+    were busy; 100% means wrk's connections, which stay open, all went to one worker at the start."""
     used = [after[pid] - before.get(pid, 0.0) for pid in after]
     return 100 * max(used) / sum(used) if sum(used) > 0 else 0.0
 
@@ -206,6 +204,18 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def bench_setup(settings: list[str]) -> tuple[str, dict, str, str, dict[int, int]]:
+    """The bench database and data, and the servers' environment with `settings` (KEY=VALUE) applied:
+    (database URL, environment, home id, access token, queries per request by device count)."""
+    database_url = bench_database_url()
+    ensure_database(database_url)
+    os.environ.update({"DATABASE_URL": database_url, "JWT_ACCESS_MINUTES": "600",
+                       "DJANGO_SETTINGS_MODULE": "veahome.settings"})
+    os.environ.update(dict(item.split("=", 1) for item in settings))
+    home_id, token, queries = prepare_data()
+    return database_url, os.environ | {"LOG_LEVEL": "WARNING"}, home_id, token, queries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per row")
@@ -218,13 +228,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
 
-    database_url = bench_database_url()
-    ensure_database(database_url)
-    os.environ.update({"DATABASE_URL": database_url, "JWT_ACCESS_MINUTES": "600",
-                       "DJANGO_SETTINGS_MODULE": "veahome.settings"})
-    os.environ.update(dict(item.split("=", 1) for item in args.env))
-    home_id, token, queries = prepare_data()
-    env = os.environ | {"LOG_LEVEL": "WARNING"}
+    database_url, env, home_id, token, queries = bench_setup(args.env)
 
     print(f"# GET /api/homes/{{homeId}}/devices, {DEVICES} devices, wrk -t1 on the same machine, "
           f"{args.duration:g} s per row after {args.warmup:g} s warm-up")

@@ -8,7 +8,6 @@ of the servers' CPU (50%: both busy; 100%: every connection on one worker), then
 row per server: the runs where one worker did at least 90% of the work.
 """
 import argparse
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -16,8 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import bench_database_url, ensure_database  # noqa: E402
-from bench.rest_devices import Server, busiest_share, cpu_by_process, prepare_data, wrk  # noqa: E402
+from bench.rest_devices import Server, bench_setup, busiest_share, cpu_by_process, wrk  # noqa: E402
 
 ONE_SIDED = 90.0
 
@@ -32,12 +30,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
 
-    database_url = bench_database_url()
-    ensure_database(database_url)
-    os.environ.update({"DATABASE_URL": database_url, "JWT_ACCESS_MINUTES": "600", "DB_POOL": "true",
-                       "DJANGO_SETTINGS_MODULE": "veahome.settings"})
-    home_id, token, _ = prepare_data()
-    env = os.environ | {"LOG_LEVEL": "WARNING"}
+    _, env, home_id, token, _ = bench_setup(["DB_POOL=true"])  # the Procfile's setting
 
     summary = []
     for spec in args.servers:

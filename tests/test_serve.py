@@ -1,4 +1,5 @@
 """The web process's supervisor: one socket per worker on one port, restarts, clean stops."""
+import contextlib
 import http.client
 import os
 import signal
@@ -92,16 +93,15 @@ def supervisor():
     process = subprocess.Popen(
         [sys.executable, "-m", "veahome.serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
         cwd=ROOT, env=os.environ | {"LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_for(lambda: get(port) == 404)
         yield process, port
     finally:
-        if process.poll() is None:
-            process.kill()
-            for pid in children(process.pid):
-                os.kill(pid, signal.SIGKILL)
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def test_each_worker_accepts_on_its_own_socket(supervisor):
@@ -117,8 +117,7 @@ def test_connections_are_spread_over_both_workers(supervisor):
     workers = wait_for(lambda: len(children(process.pid)) == 2 and children(process.pid))
     connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(24)]
     try:
-        # All connected at once, as clients reconnecting after a restart do: with one shared
-        # socket, the first worker to wake would accept the whole burst.
+        # All connected at once, as clients reconnecting after a restart do.
         for connection in connections:
             connection.connect()
         assert {get(port, connection=c) for c in connections} == {404}

@@ -4,9 +4,9 @@ Usage: python -m veahome.serve [--host 127.0.0.1] [--port 8000] [--workers 2] [-
 
 `uvicorn --workers N` shares one listening socket between its workers. When a burst of
 connections arrives, the first worker to wake accepts every pending one, and keep-alive
-connections (and websockets) stay on the worker that accepted them: in bench/rest_devices.py
-all 10 or all 50 of wrk's connections often landed on one worker, which then served at one
-core's speed while the other idled. Here each worker gets its own socket bound to the same
+connections (and websockets) stay on the worker that accepted them: in 14 of 50 runs of
+bench/worker_balance.py, all 10 of wrk's connections landed on one worker, which then served
+at one core's speed while the other idled. Here each worker gets its own socket bound to the same
 port with SO_REUSEPORT, so the kernel assigns every new connection to one of them as it
 arrives.
 
