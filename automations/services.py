@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from homes.models import Home
 from realtime import publish
+from veahome.services import model_update
 
 from .models import Automation, Scene, Schedule
 from .timing import next_run_at
@@ -24,10 +25,9 @@ def scene_create(*, home: Home, **fields) -> Scene:
 
 @transaction.atomic
 def scene_update(*, scene: Scene, **fields) -> Scene:
-    for key, value in fields.items():
-        setattr(scene, key, value)
-    scene.save()
-    publish(scene.home_id, "scene:update", _event("scene", scene))
+    """`scene:update` follows a change; an update that changes nothing publishes nothing."""
+    if model_update(instance=scene, data=fields):
+        publish(scene.home_id, "scene:update", _event("scene", scene))
     return scene
 
 
@@ -38,18 +38,21 @@ def scene_delete(*, scene: Scene) -> None:
     publish(home_id, "scene:deleted", data)
 
 
-def _schedule_next(schedule: Schedule) -> None:
-    schedule.next_run_at = (
-        next_run_at(at=schedule.time, days=schedule.days, tz=schedule.home.timezone, after=timezone.now())
-        if schedule.enabled
-        else None
-    )
+def _schedule_next(schedule: Schedule, **when) -> datetime.datetime | None:
+    """The next run of `schedule`, or of it with `when`'s time, days or enabled instead."""
+    when = {"time": schedule.time, "days": schedule.days, "enabled": schedule.enabled} | when
+    if not when["enabled"]:
+        return None
+    return next_run_at(at=when["time"], days=when["days"], tz=schedule.home.timezone, after=timezone.now())
+
+
+WHEN_FIELDS = ("time", "days", "enabled")
 
 
 @transaction.atomic
 def schedule_create(*, home: Home, **fields) -> Schedule:
     schedule = Schedule(home=home, **fields)
-    _schedule_next(schedule)
+    schedule.next_run_at = _schedule_next(schedule)
     schedule.save()
     publish(home.pk, "schedule:created", _event("schedule", schedule))
     return schedule
@@ -57,11 +60,13 @@ def schedule_create(*, home: Home, **fields) -> Schedule:
 
 @transaction.atomic
 def schedule_update(*, schedule: Schedule, **fields) -> Schedule:
-    for key, value in fields.items():
-        setattr(schedule, key, value)
-    _schedule_next(schedule)
-    schedule.save()
-    publish(schedule.home_id, "schedule:update", _event("schedule", schedule))
+    """`schedule:update` follows a change; an update that changes nothing publishes nothing.
+    The next run moves only when the time, the days or `enabled` changed, so a rename never
+    touches the run bookkeeping the schedule tick keeps."""
+    when = {k: v for k, v in fields.items() if k in WHEN_FIELDS and getattr(schedule, k) != v}
+    data = (fields | {"next_run_at": _schedule_next(schedule, **when)}) if when else fields
+    if model_update(instance=schedule, data=data):
+        publish(schedule.home_id, "schedule:update", _event("schedule", schedule))
     return schedule
 
 
@@ -93,10 +98,9 @@ def automation_create(*, home: Home, **fields) -> Automation:
 
 @transaction.atomic
 def automation_update(*, automation: Automation, **fields) -> Automation:
-    for key, value in fields.items():
-        setattr(automation, key, value)
-    automation.save()
-    publish(automation.home_id, "automation:update", _event("automation", automation))
+    """`automation:update` follows a change; an update that changes nothing publishes nothing."""
+    if model_update(instance=automation, data=fields):
+        publish(automation.home_id, "automation:update", _event("automation", automation))
     return automation
 
 

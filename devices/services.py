@@ -12,6 +12,7 @@ from hubs.models import Hub
 from hubs.mqtt import publisher
 from realtime import publish
 from veahome.errors import ApplicationError
+from veahome.services import model_update, row_lock
 
 from . import capabilities, history
 from .models import Command, Device, DeviceGroup, DeviceGroupMember, LearnSession
@@ -44,11 +45,15 @@ def device_create(*, home: Home, **fields) -> Device:
 
 @transaction.atomic
 def device_update(*, device: Device, **fields) -> Device:
-    before = (device.is_active, device.value)
-    for key, value in fields.items():
-        setattr(device, key, value)
-    device.save()
-    if (device.is_active, device.value) != before:
+    """Change the device's settings. `device:update` carries the state the database holds:
+    the row is locked before it is read, so a state report the listener is writing either
+    lands first (and is in the event) or waits for this commit (and sends its own event).
+    An update that changes nothing writes and publishes nothing."""
+    row_lock(device)
+    changed = model_update(instance=device, data=fields)
+    if not changed:
+        return device
+    if "is_active" in changed or "value" in changed:
         from energy.services import record_state_change
 
         record_state_change(device=device, state=_history_state(device))
@@ -92,12 +97,18 @@ def group_create(*, home: Home, name: str, devices: list[Device], icon: str = ""
 
 @transaction.atomic
 def group_update(*, group: DeviceGroup, devices: list[Device] | None = None, **fields) -> DeviceGroup:
-    for key, value in fields.items():
-        setattr(group, key, value)
-    group.save()
+    """Change the group's name or icon and, when `devices` is given, its members. `group:update`
+    carries `deviceIds` when members were given; an update that changes nothing publishes nothing."""
+    changed = model_update(instance=group, data=fields)
     if devices is not None:
-        _set_members(group, devices)
-    publish(group.home_id, "group:update", _group_event(group, devices))
+        current = set(DeviceGroupMember.objects.filter(group=group).values_list("device_id", flat=True))
+        if current != {d.pk for d in devices}:
+            _set_members(group, devices)
+            if not changed:
+                group.save(update_fields=["updated_at"])
+            changed.append("devices")
+    if changed:
+        publish(group.home_id, "group:update", _group_event(group, devices))
     return group
 
 

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -11,6 +12,7 @@ from devices.models import Device
 from homes.models import Home
 from realtime import publish
 from veahome.errors import ApplicationError
+from veahome.services import model_update, row_lock
 
 from . import live, periods, rollups
 from .models import Budget, IngestionToken, Tariff
@@ -103,10 +105,8 @@ def tariff_update(*, tariff: Tariff, **fields) -> Tariff:
     new_start = fields.get("valid_from")
     if new_start is not None and new_start <= periods.local_today(tariff.home.tz):
         raise ApplicationError("tariff_in_past", "A tariff can only be moved to a future date.", fields={"validFrom": ["Must be after today."]}, status_code=400)
-    for key, value in fields.items():
-        setattr(tariff, key, value)
-    tariff.save()
-    publish(tariff.home_id, "tariff:update", {"tariffId": str(tariff.pk)})
+    if model_update(instance=tariff, data=fields):
+        publish(tariff.home_id, "tariff:update", {"tariffId": str(tariff.pk)})
     return tariff
 
 
@@ -122,7 +122,17 @@ def tariff_delete(*, tariff: Tariff) -> None:
 
 @transaction.atomic
 def budget_set(*, home: Home, kind: str, amount) -> Budget:
-    budget, _ = Budget.objects.update_or_create(home=home, defaults={"kind": kind, "amount": amount, "notified_month": None})
+    """Create or change the home's budget; `budget:update` follows a change, and setting the
+    same budget again changes nothing (this month's crossing stays announced)."""
+    amount = Decimal(str(amount))
+    budget, created = Budget.objects.get_or_create(home=home, defaults={"kind": kind, "amount": amount})
+    if not created:
+        # The alerts feature records announced crossings in this row concurrently.
+        row_lock(budget)
+        if (budget.kind, budget.amount) == (kind, amount):
+            return budget
+        # A different budget is a new one: its crossing this month has not been announced.
+        model_update(instance=budget, data={"kind": kind, "amount": amount, "notified_month": None})
     publish(home.pk, "budget:update", {"kind": kind, "amount": str(budget.amount)})
     return budget
 

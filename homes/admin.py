@@ -10,7 +10,6 @@ from django.utils import timezone
 from automations.models import Automation, Scene
 from devices.models import Device
 from hubs.models import Hub
-from automations.services import schedules_reschedule_home
 from veahome.admin_display import ServiceBackedAdmin, admin_link, count_of, related_link
 
 from . import services
@@ -155,10 +154,9 @@ class HomeAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
-        changed = {k: form.cleaned_data[k] for k in form.changed_data if k in services.HOME_EDITABLE}
-        services.home_update(home=obj, actor=request.user, **changed)
-        if "timezone" in changed:
-            schedules_reschedule_home(home=obj)
+        changed = {k: v for k, v in self.changed_fields(form).items() if k in services.HOME_EDITABLE}
+        # home_update moves the schedules when the time zone changed.
+        services.home_update(home=self.stored(obj), actor=request.user, **changed)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

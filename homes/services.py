@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from hubs.services import hub_unpair
 from realtime import publish
 from veahome.errors import ApplicationError
+from veahome.services import model_update
 
 from .models import Home, Membership, Room, User
 from .scoping import Role
@@ -40,18 +41,19 @@ HOME_EDITABLE = {"name", "timezone", "latitude", "longitude", "address", "model3
 
 @transaction.atomic
 def home_update(*, home: Home, actor: User, **fields) -> Home:
-    zone_changed = "timezone" in fields and fields["timezone"] != home.timezone
-    for key, value in fields.items():
+    """Change the home's details; `home:update` names the fields that changed (none: no event)."""
+    for key in fields:
         if key not in HOME_EDITABLE:
             raise ValueError(f"home field {key} is not editable")
-        setattr(home, key, value)
-    home.save()
-    if zone_changed:
+    changed = model_update(instance=home, data=fields)
+    if not changed:
+        return home
+    if "timezone" in changed:
         # Schedules fire on the home's wall clock, so their UTC instants move with the zone.
         from automations.services import schedules_reschedule_home
 
         schedules_reschedule_home(home=home)
-    publish(home.pk, "home:update", {"homeId": str(home.pk), "changed": sorted(fields)})
+    publish(home.pk, "home:update", {"homeId": str(home.pk), "changed": sorted(changed)})
     return home
 
 
@@ -67,10 +69,10 @@ def home_delete(*, home: Home, actor: User) -> None:
 
 @transaction.atomic
 def layout_update(*, home: Home, layout: dict) -> Home:
-    """Store the 2D layout; every key must be a room of this home (checked by the serializer)."""
-    home.layout = layout
-    home.save(update_fields=["layout", "updated_at"])
-    publish(home.pk, "home:layout", {"homeId": str(home.pk), "layout": layout})
+    """Store the 2D layout; every key must be a room of this home (checked by the serializer).
+    `home:layout` carries the new layout; the same layout again publishes nothing."""
+    if model_update(instance=home, data={"layout": layout}):
+        publish(home.pk, "home:layout", {"homeId": str(home.pk), "layout": layout})
     return home
 
 
@@ -87,10 +89,10 @@ def room_create(*, home: Home, **fields) -> Room:
 
 @transaction.atomic
 def room_update(*, room: Room, **fields) -> Room:
-    for key, value in fields.items():
-        setattr(room, key, value)
-    room.save()
-    publish(room.home_id, "room:update", _room_event(room) | {"changed": sorted(fields)})
+    """`room:update` names the fields that changed; an update that changes nothing publishes nothing."""
+    changed = model_update(instance=room, data=fields)
+    if changed:
+        publish(room.home_id, "room:update", _room_event(room) | {"changed": sorted(changed)})
     return room
 
 
@@ -145,9 +147,8 @@ def membership_add(*, home: Home, actor_role: str, email: str, role: str) -> Mem
 def membership_update(*, membership: Membership, actor_role: str, role: str) -> Membership:
     _check_may_manage(actor_role, membership.role)
     _check_may_manage(actor_role, role)
-    membership.role = role
-    membership.save(update_fields=["role", "updated_at"])
-    publish(membership.home_id, "member:update", _membership_event(membership))
+    if model_update(instance=membership, data={"role": role}):
+        publish(membership.home_id, "member:update", _membership_event(membership))
     return membership
 
 

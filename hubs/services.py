@@ -12,6 +12,7 @@ from devices.models import Device
 from homes.models import Home, Room
 from realtime import publish
 from veahome.errors import ApplicationError
+from veahome.services import model_update, row_lock
 
 from . import broker
 from .models import Hub, HubRoom
@@ -60,10 +61,12 @@ def hub_rooms_assign(*, hub: Hub, rooms: list[Room]) -> list[HubRoom]:
 
 @transaction.atomic
 def hub_update(*, hub: Hub, **fields) -> Hub:
-    for key, value in fields.items():
-        setattr(hub, key, value)
-    hub.save()
-    publish(hub.home_id, "hub:update", hub_event(hub) | {"name": hub.name})
+    """Rename the hub. `hub:update` carries the status and last sign of life the database holds
+    (the listener writes them; the row lock makes it wait for this commit); an update that
+    changes nothing publishes nothing."""
+    row_lock(hub)
+    if model_update(instance=hub, data=fields):
+        publish(hub.home_id, "hub:update", hub_event(hub) | {"name": hub.name})
     return hub
 
 
@@ -129,15 +132,10 @@ def hub_unpair(*, hub: Hub) -> Hub:
     Device.objects.filter(hub=hub).update(hub=None, updated_at=timezone.now())
     HubRoom.objects.filter(hub=hub).delete()
     revoke = bool(hub.broker_username)
-    hub.home = None
-    hub.status = Hub.Status.UNPAIRED
-    hub.paired_at = None
-    hub.mqtt_topic = ""
-    hub.wifi_ssid = ""
-    hub.wifi_connected = False
-    hub.broker_username = ""
-    hub.credentials_rotated_at = None
-    hub.save()
+    model_update(instance=hub, data={
+        "home": None, "status": Hub.Status.UNPAIRED, "paired_at": None, "mqtt_topic": "", "wifi_ssid": "",
+        "wifi_connected": False, "broker_username": "", "credentials_rotated_at": None,
+    })
     publish(home_id, "hub:unpaired", {"hubId": str(hub.pk), "deviceIds": detached})
     if revoke:
         # Last, so a broker failure rolls the whole unpairing back instead of leaving a

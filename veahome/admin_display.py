@@ -5,6 +5,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .services import model_update
+
 
 def admin_link(obj, text: str | None = None):
     """A link to `obj`'s admin page, or a dash when there is nothing to link."""
@@ -46,19 +48,42 @@ def count_of(model, fk: str, **filters):
 class ServiceBackedAdmin:
     """ModelAdmin mixin: objects are created by the customer's app, and a change made
     here goes through the app's service (`update_service(obj, **changed)`) so that it
-    publishes the same events and keeps the same derived fields as a change from the app."""
+    publishes the same events and keeps the same derived fields as a change from the app.
+
+    Only what the agent changed is passed on, judged against the values the page showed
+    (every field carries its initial value in a hidden input): a state report that lands
+    while the page is open is not "changed back" by a form that still shows the old state.
+    """
 
     update_service = None
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if change:
+            for field in form.base_fields.values():
+                field.show_hidden_initial = True
+        return form
+
+    def changed_fields(self, form) -> dict:
+        return {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+
+    def stored(self, obj):
+        """The object as the database holds it: the form has already written its values onto
+        `obj`, and the service must see what it changes to write only that."""
+        return type(obj)._base_manager.get(pk=obj.pk)
+
     def save_model(self, request, obj, form, change):
-        if not change or self.update_service is None:
+        if not change:
             super().save_model(request, obj, form, change)
             return
-        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
-        type(self).update_service(obj, **changed)
+        changed = self.changed_fields(form)
+        if self.update_service is None:
+            model_update(instance=self.stored(obj), data=changed)
+            return
+        type(self).update_service(self.stored(obj), **changed)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -2,7 +2,10 @@
 import pytest
 
 from devices.models import Device
+from devices.services import device_event
 from tests.admin_support import change_form, seeded_agent
+from tests.events import capture_events, capture_writes
+from tests.races import listener_ingests, state_report
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +59,33 @@ def test_command_history_is_searchable_by_owner_and_read_only():
     detail = agent.get(f"/admin/devices/command/{command.pk}/change/").content.decode()
     assert "expired" in detail.lower() and 'name="_save"' not in detail  # view only
     assert agent.get("/admin/devices/command/add/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_renaming_a_device_keeps_the_state_it_reported_while_the_page_was_open():
+    agent = seeded_agent()
+    light = Device.objects.get(name="Ceiling light")
+    url = f"/admin/devices/device/{light.pk}/change/"
+    form = change_form(agent, url)  # the page shows the light on, at 80 %
+    assert (form["is_active"], form["value"]) == ("on", "80.00")
+    report = state_report(light, {"isActive": False, "value": 0})
+    assert listener_ingests([report]).applied == 1
+    form["name"] = "Hall light"
+    with capture_events(light.home_id) as events:
+        assert agent.post(url, form).status_code == 302
+    stored = Device.objects.get(pk=light.pk)
+    assert (stored.name, stored.is_active, stored.value, stored.reported_at) == ("Hall light", False, 0, report.ts)
+    assert events == [("device:update", device_event(stored))]
+    assert events[0][1]["state"] == {"isActive": False, "value": 0.0}
+
+
+def test_saving_a_device_page_unchanged_writes_and_publishes_nothing():
+    agent = seeded_agent()
+    light = Device.objects.get(name="Ceiling light")
+    url = f"/admin/devices/device/{light.pk}/change/"
+    form = change_form(agent, url)
+    with capture_events(light.home_id) as events, capture_writes() as writes:
+        assert agent.post(url, form).status_code == 302
+    # The admin's own record of the save is the only row written.
+    assert [w.split('"')[1] for w in writes] == ["django_admin_log"]
+    assert events == []

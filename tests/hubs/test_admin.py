@@ -3,7 +3,10 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from hubs.models import Hub
+from hubs.services import hub_event
 from tests.admin_support import change_form, seeded_agent
+from tests.events import capture_events
+from tests.races import listener_ingests, status_report
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +34,19 @@ def test_agent_renames_a_hub_and_cannot_move_it_to_another_home():
     hub.refresh_from_db()
     assert hub.name == "Living room hub" and hub.home.name == "Demo Home"
     assert 'name="home"' not in agent.get(f"/admin/hubs/hub/{hub.pk}/change/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_renaming_a_hub_keeps_the_status_it_reported_while_the_page_was_open():
+    agent = seeded_agent()
+    hub = Hub.objects.get(serial_number="VH-DEMO-0001")
+    assert hub.status == Hub.Status.OFFLINE
+    url = f"/admin/hubs/hub/{hub.pk}/change/"
+    form = change_form(agent, url)
+    assert listener_ingests([status_report(hub, "online")]).applied == 1
+    form["name"] = "Hall hub"
+    with capture_events(hub.home_id) as events:
+        assert agent.post(url, form).status_code == 302
+    stored = Hub.objects.get(pk=hub.pk)
+    assert (stored.name, stored.status) == ("Hall hub", Hub.Status.ONLINE) and stored.last_seen_at is not None
+    assert events == [("hub:update", hub_event(stored) | {"name": "Hall hub"})]

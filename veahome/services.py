@@ -1,0 +1,57 @@
+"""Write helpers every app's services share: updates that write only what they change."""
+from typing import Any
+
+from django.db import models
+
+
+def _stored(instance: models.Model, field: models.Field):
+    # A foreign key is compared by its id, so a comparison never loads the related row.
+    return getattr(instance, field.attname)
+
+
+def _incoming(field: models.Field, value):
+    if field.is_relation and isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def model_update(*, instance: models.Model, data: dict[str, Any]) -> list[str]:
+    """Set the fields of `data` that differ from `instance` and save only those (and
+    `updated_at`); returns their names, in `data`'s order, and writes nothing when empty.
+
+    A full `save()` writes every column from the copy in memory, so a column another process
+    wrote since the copy was loaded (the MQTT listener's reported state, a hub's status) would
+    go back to its old value. Input is validated by the API's serializers and the admin's forms,
+    where a mistake becomes a 400 naming the field; nothing is re-validated here.
+    """
+    meta = instance._meta
+    changed = []
+    for name, value in data.items():
+        field = meta.get_field(name)
+        if not field.concrete or field.many_to_many:
+            raise ValueError(f"{meta.label}.{name} is not a column")
+        if _stored(instance, field) != _incoming(field, value):
+            setattr(instance, name, value)
+            changed.append(name)
+    if changed:
+        stamped = [f.name for f in meta.concrete_fields if getattr(f, "auto_now", False) and f.name not in changed]
+        instance.save(update_fields=[*changed, *stamped])
+    return changed
+
+
+def row_lock(instance: models.Model) -> models.Model:
+    """Lock `instance`'s row until the transaction ends and bring its columns up to date.
+
+    For rows another process writes concurrently: whatever the caller then compares, saves
+    and publishes is what the database holds, and that process waits for the commit instead
+    of writing in between. Call it inside the transaction, before reading the row's values.
+    """
+    model = type(instance)
+    fresh = model._base_manager.select_for_update().get(pk=instance.pk)
+    for field in model._meta.concrete_fields:
+        value = getattr(fresh, field.attname)
+        if getattr(instance, field.attname) != value:
+            setattr(instance, field.attname, value)
+            if field.is_relation and field.is_cached(instance):
+                field.delete_cached_value(instance)
+    return instance
