@@ -28,7 +28,8 @@ def capture_events(*home_ids):
 
     Inside a test's own transaction (the `db` fixture) nothing commits, so the callbacks the
     block registered with `on_commit` run when it ends, as a commit would run them; in
-    `transaction=True` tests they have already run at each real commit.
+    `transaction=True` tests they have already run at each real commit. Not for use inside
+    another on-commit capture, whose end would run the same callbacks again.
     """
     home_ids = [str(h) for h in home_ids]
     before = {home_id: last_event_id(home_id) for home_id in home_ids}

@@ -13,34 +13,31 @@ from django.db import connection
 from energy import live, rollups, services, tasks
 from energy.services import ingest_points
 from energy.timeseries import Point, read_range
-from realtime.events import last_event_id, log_key, sync_redis
+from tests.events import capture_events
 
 from .helpers import UTC, write_energy
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _events_since(home_id, after: int) -> list[dict]:
-    """The home's published events after id `after`, read from its event history."""
-    entries = sync_redis().xrange(log_key(home_id), min=f"{after + 1}-0")
-    return [json.loads(fields[b"e"]) for _, fields in entries]
-
-
-def test_energy_update_is_throttled_per_home(world, settings, django_capture_on_commit_callbacks):
+def test_energy_update_is_throttled_per_home(world, settings):
     settings.ENERGY_UPDATE_THROTTLE_SECONDS = 30
     home, lamp, tv = world["home"], world["lamp"], world["tv"]
     live.forget(str(home.pk))
-    before = last_event_id(home.pk)
     now = datetime.datetime.now(UTC)
-    for watts in (100.0, 200.0, 300.0):
-        with django_capture_on_commit_callbacks(execute=True):
+    with capture_events(home.pk) as events:
+        for watts in (100.0, 200.0, 300.0):
             ingest_points(points=[
                 Point("telemetry", str(home.pk), str(lamp.pk), now, {"power": watts}, str(lamp.room_id)),
                 Point("telemetry", str(home.pk), str(tv.pk), now, {"power": 50.0}, str(tv.room_id)),
             ])
-    events = [e for e in _events_since(home.pk, before) if e["event"] == "energy:update"]
-    assert len(events) == 1
-    assert events[0]["data"]["currentPowerW"] == 150.0 and events[0]["homeId"] == str(home.pk)
+    # The live store keeps a POSIX timestamp: the event's time is that, read back.
+    seen = datetime.datetime.fromtimestamp(now.timestamp(), UTC).isoformat()
+    first = sorted([(str(lamp.pk), 100.0), (str(tv.pk), 50.0)])
+    assert events == [("energy:update", {
+        "homeId": str(home.pk), "currentPowerW": 150.0,
+        "devices": [{"deviceId": device, "powerW": watts, "ts": seen} for device, watts in first],
+    })]
     # The live figure keeps moving even while events are held back.
     assert live.snapshot(str(home.pk))["currentPowerW"] == 350.0
 
