@@ -39,7 +39,11 @@ class MembershipOfUserInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    """Customers and staff. The password hash is never shown; only superusers may set a password."""
+    """Customers and staff. The password hash is never shown; only superusers may set a password.
+
+    Django's own save writes every column here: nothing but a login (`last_login`, not on
+    this page) writes a user concurrently, and the MQTT listener never does.
+    """
 
     add_form = UserCreationForm
     ordering = ("email",)

@@ -3,6 +3,7 @@ import pytest
 
 from automations.models import Automation, Schedule
 from tests.admin_support import change_form, seeded_agent
+from tests.events import capture_events, capture_writes, columns_set
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +43,16 @@ def test_scene_list_counts_devices():
     agent = seeded_agent()
     page = agent.get("/admin/automations/scene/").content.decode()
     assert "Movie night" in page and "Good night" in page
+
+
+def test_disabling_an_automation_in_admin_writes_that_alone_and_publishes_once():
+    agent = seeded_agent()
+    automation = Automation.objects.filter(enabled=True).first()
+    url = f"/admin/automations/automation/{automation.pk}/change/"
+    form = change_form(agent, url)
+    form.pop("enabled")
+    with capture_events(automation.home_id) as events, capture_writes() as writes:
+        assert agent.post(url, form).status_code == 302
+    assert [columns_set(w) for w in writes if w.startswith('UPDATE "automations_automation"')] == [
+        {"enabled", "updated_at"}]
+    assert events == [("automation:update", {"automationId": str(automation.pk), "name": automation.name})]

@@ -4,9 +4,10 @@ import re
 import pytest
 from django.contrib.auth.hashers import make_password
 
-from homes.models import Home, User
+from homes.models import Home, Room, User
 from tests import factories as f
 from tests.admin_support import change_form, seeded_agent
+from tests.events import capture_events, capture_writes, columns_set
 
 pytestmark = pytest.mark.django_db
 
@@ -91,10 +92,23 @@ def test_timezone_change_in_admin_moves_the_schedules():
     schedule = home.schedules.get(name="Open the covers")
     before = schedule.next_run_at
     url = f"/admin/homes/home/{home.pk}/change/"
-    response = agent.post(url, change_form(agent, url) | {"timezone": "America/New_York"})
+    with capture_events(home.pk) as events:
+        response = agent.post(url, change_form(agent, url) | {"timezone": "America/New_York"})
     assert response.status_code == 302, response.content.decode()[:2000]
+    assert events == [("home:update", {"homeId": str(home.pk), "changed": ["timezone"]})]
     home.refresh_from_db()
     schedule.refresh_from_db()
     assert home.timezone == "America/New_York"
     assert schedule.next_run_at != before
     assert schedule.next_run_at.astimezone(home.tz).strftime("%H:%M") == "07:30"
+
+
+def test_renaming_a_room_in_admin_writes_its_name_and_publishes_once():
+    agent = seeded_agent()
+    room = Room.objects.get(name="Living room")
+    url = f"/admin/homes/room/{room.pk}/change/"
+    with capture_events(room.home_id) as events, capture_writes() as writes:
+        response = agent.post(url, change_form(agent, url) | {"name": "Lounge"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [columns_set(w) for w in writes if w.startswith('UPDATE "homes_room"')] == [{"name", "updated_at"}]
+    assert events == [("room:update", {"roomId": str(room.pk), "name": "Lounge", "changed": ["name"]})]
