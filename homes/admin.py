@@ -41,8 +41,8 @@ class MembershipOfUserInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     """Customers and staff. The password hash is never shown; only superusers may set a password.
 
-    Django's own save writes every column here: nothing but a login (`last_login`, not on
-    this page) writes a user concurrently, and the MQTT listener never does.
+    Django's own save writes every column here, from the row this same request loaded: only a
+    login (`last_login`) writes a user concurrently, and the MQTT listener never does.
     """
 
     add_form = UserCreationForm
