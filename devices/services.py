@@ -49,6 +49,13 @@ def device_update(*, device: Device, **fields) -> Device:
     the row is locked before it is read, so a state report the listener is writing either
     lands first (and is in the event) or waits for this commit (and sends its own event).
     An update that changes nothing writes and publishes nothing."""
+    moving_to = fields["hub"].pk if fields.get("hub") is not None else None
+    if "hub" in fields and moving_to != device.hub_id:
+        # Moving to a hub share-locks that hub's row (the same-home key), so take the hubs
+        # first, in id order, as the listener does: holding the device while it holds the
+        # hub and waits for the device would deadlock.
+        hub_ids = sorted(pk for pk in {device.hub_id, moving_to} if pk is not None)
+        list(Hub.objects.select_for_update().filter(pk__in=hub_ids).order_by("pk").values_list("pk", flat=True))
     row_lock(device)
     changed = model_update(instance=device, data=fields)
     if not changed:

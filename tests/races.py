@@ -77,15 +77,8 @@ def listener_lands_before_write(table: str, reports: list[Report]):
     assert ran, f"nothing locked or wrote {table}"
 
 
-@contextmanager
-def listener_waiting(reports: list[Report], timeout: float = 30):
-    """Start the listener's batch while this connection's transaction holds rows it needs;
-    the block runs once the batch is seen waiting for a row lock, and the batch's outcome is
-    in the yielded list after the transaction that encloses the block ends.
-
-    Use inside `transaction.atomic()` and leave that block to let the batch go on.
-    """
-    thread, result = _in_thread(lambda: ingest(reports))
+def _wait_until_blocked(thread, result, timeout: float) -> None:
+    """Return once the listener's thread waits for a lock this connection holds."""
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while True:
@@ -97,12 +90,9 @@ def listener_waiting(reports: list[Report], timeout: float = 30):
                 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
                 " WHERE a.datname = current_database() AND NOT l.granted")
             if cursor.fetchone()[0]:
-                break
+                return
             assert thread.is_alive() and time.monotonic() < deadline, f"the listener did not wait: {result}"
             time.sleep(0.01)
-    done: list = []
-    transaction.on_commit(lambda: done.append(_joined(thread, result, timeout)))
-    yield done
 
 
 def _joined(thread, result, timeout):
@@ -111,3 +101,43 @@ def _joined(thread, result, timeout):
     if "error" in result:
         raise result["error"]
     return result["value"]
+
+
+def _start_waiting_listener(reports, timeout, done: list) -> None:
+    thread, result = _in_thread(lambda: ingest(reports))
+    _wait_until_blocked(thread, result, timeout)
+    transaction.on_commit(lambda: done.append(_joined(thread, result, timeout)))
+
+
+@contextmanager
+def listener_waiting(reports: list[Report], timeout: float = 30):
+    """Start the listener's batch while this connection's transaction holds rows it needs;
+    the block runs once the batch is seen waiting for a row lock, and the batch's outcome is
+    in the yielded list after the transaction that encloses the block commits.
+
+    Use inside `transaction.atomic()` and leave that block to let the batch go on.
+    """
+    done: list = []
+    _start_waiting_listener(reports, timeout, done)
+    yield done
+
+
+@contextmanager
+def listener_waiting_at_write(table: str, reports: list[Report], timeout: float = 30):
+    """Start the listener's batch just before this connection's first statement that writes
+    a row of `table`, and let that statement run once the batch waits for a lock: the
+    interleaving in which two writers that lock the same rows in different orders deadlock.
+    The batch's outcome is in the yielded list after the enclosing transaction commits.
+    """
+    done: list = []
+    started: list = []
+
+    def intercept(execute, sql, params, many, context):
+        if not started and f'"{table}"' in sql and re.match(r"^\s*UPDATE\b", sql, re.IGNORECASE):
+            started.append(True)
+            _start_waiting_listener(reports, timeout, done)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(intercept):
+        yield done
+    assert started, f"nothing wrote {table}"

@@ -10,7 +10,9 @@ from devices.services import device_update, group_update
 from tests import factories as f
 from tests.conftest import client_for
 from tests.events import capture_events, capture_writes, columns_set
-from tests.races import listener_lands_before_write, listener_waiting, state_report
+from hubs.models import Hub
+from tests.races import (listener_lands_before_write, listener_waiting, listener_waiting_at_write, state_report,
+                         status_report)
 
 
 def lamp_event(lamp, *, name, is_active, value, **extra) -> dict:
@@ -88,6 +90,25 @@ def test_a_report_arriving_during_a_rename_waits_for_it_and_both_survive(world):
         ("device:update", lamp_event(lamp, name="Desk lamp", is_active=False, value=None)),
         report_event(lamp, name="Desk lamp", reported={"isActive": True, "value": 60.0}, ts=report.ts),
     ])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moving_a_device_to_another_hub_while_both_hubs_report_does_not_deadlock(world):
+    lamp, home = world["lamp"], world["home"]
+    upstairs = f.HubFactory(home=home, status=Hub.Status.OFFLINE)
+    # The listener's batch locks both hubs, then the lamp; the move locks the lamp and,
+    # through the same-home key, the hub it moves to.
+    reports = [status_report(upstairs, "online"), state_report(lamp, {"isActive": True, "value": 10})]
+    with transaction.atomic():
+        with listener_waiting_at_write("devices_device", reports) as done:
+            device_update(device=Device.objects.get(pk=lamp.pk), hub=upstairs)
+    outcome = done[0]
+    # The report came from the lamp's old hub after the move: refused, as any report from a hub
+    # the device is not on.
+    assert (outcome.applied, dict(outcome.rejected)) == (1, {"device_not_on_hub": 1})
+    stored = Device.objects.get(pk=lamp.pk)
+    assert (stored.hub_id, stored.is_active) == (upstairs.pk, False)
+    assert Hub.objects.get(pk=upstairs.pk).status == Hub.Status.ONLINE
 
 
 @pytest.mark.django_db
