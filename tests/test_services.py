@@ -1,5 +1,6 @@
 """model_update and row_lock, the update helpers every app's services use."""
 import pytest
+from django.http import Http404
 
 from devices.models import Device, DeviceGroup
 from tests.events import capture_writes, columns_set
@@ -36,3 +37,10 @@ def test_row_lock_brings_the_instance_up_to_date_and_forgets_a_moved_relation(wo
     Device.objects.filter(pk=lamp.pk).update(is_active=True, room=world["kitchen"])
     assert row_lock(lamp) is lamp
     assert (lamp.is_active, lamp.room_id, lamp.room.name) == (True, world["kitchen"].pk, "Kitchen")
+
+
+def test_row_lock_of_a_row_deleted_meanwhile_is_not_found(world):
+    lamp = Device.objects.get(pk=world["lamp"].pk)
+    Device.objects.filter(pk=lamp.pk).delete()
+    with pytest.raises(Http404):
+        row_lock(lamp)

@@ -2,6 +2,7 @@
 from typing import Any
 
 from django.db import models
+from django.http import Http404
 
 
 def _stored(instance: models.Model, field: models.Field):
@@ -47,7 +48,10 @@ def row_lock(instance: models.Model) -> models.Model:
     of writing in between. Call it inside the transaction, before reading the row's values.
     """
     model = type(instance)
-    fresh = model._base_manager.select_for_update().get(pk=instance.pk)
+    fresh = model._base_manager.select_for_update().filter(pk=instance.pk).first()
+    if fresh is None:
+        # Deleted since the request loaded it: the same answer as if it had been gone before.
+        raise Http404(f"{model._meta.verbose_name} not found")
     for field in model._meta.concrete_fields:
         value = getattr(fresh, field.attname)
         if getattr(instance, field.attname) != value:
