@@ -7,28 +7,31 @@ from django.db import transaction
 
 from devices.models import Device, DeviceGroupMember
 from devices.services import device_update, group_update
+from hubs.models import Hub
 from tests import factories as f
 from tests.conftest import client_for
 from tests.events import capture_events, capture_writes, columns_set
-from hubs.models import Hub
 from tests.races import (listener_lands_before_write, listener_waiting, listener_waiting_at_write, state_report,
                          status_report)
 
 
-def lamp_event(lamp, *, name, is_active, value, **extra) -> dict:
-    """`device:update` of the fixture's lamp (a Zigbee light that has not reported before)."""
-    state = {"isActive": is_active, "value": value}
-    return {
+def lamp_event(lamp, *, name, is_active, value, reported: dict | None = None, reported_at=None) -> dict:
+    """`device:update` of the fixture's lamp (a Zigbee light that had not reported before):
+    its state is what was reported, with isActive and value as the row holds them."""
+    data = {
         "deviceId": str(lamp.pk), "roomId": str(lamp.room_id), "hubId": str(lamp.hub_id), "name": name,
-        "type": "light", "category": "Zigbee", "state": {**extra.pop("reported", {}), **state}, **extra,
+        "type": "light", "category": "Zigbee", "state": {**(reported or {}), "isActive": is_active, "value": value},
     }
+    if reported_at is not None:
+        data["reportedAt"] = reported_at.isoformat()
+    return data
 
 
 def report_event(lamp, *, name, reported: dict, ts) -> tuple:
     """The listener's `device:update` for a state report on the lamp."""
-    state = {**reported, "value": float(reported["value"])}
-    return ("device:update", lamp_event(lamp, name=name, is_active=reported["isActive"], value=state["value"],
-                                        reported=state, reportedAt=ts.isoformat()))
+    value = float(reported["value"])
+    return ("device:update", lamp_event(lamp, name=name, is_active=reported["isActive"], value=value,
+                                        reported=reported, reported_at=ts))
 
 
 def any_order(events):
