@@ -7,17 +7,26 @@ a test sees exactly what a client of the feed receives: only what was committed,
 import json
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 
+import redis
+from django.conf import settings
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
-from realtime.events import last_event_id, log_key, sync_redis
+from realtime.events import last_event_id, log_key
+
+
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    # A client of the test's own: what is read back does not depend on the publisher's pool.
+    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 def events_since(home_id, after: int) -> list[dict]:
     """The home's envelopes ({id, event, data, ts, homeId}) with an id above `after`."""
-    entries = sync_redis().xrange(log_key(home_id), min=f"{after + 1}-0")
+    entries = _redis().xrange(log_key(home_id), min=f"{after + 1}-0")
     return [json.loads(fields[b"e"]) for _, fields in entries]
 
 
