@@ -8,6 +8,8 @@ class HomesConfig(AppConfig):
     verbose_name = "Users and homes"
 
     def ready(self):
+        from veahome import startup  # noqa: F401  (registers the check on the signing keys)
+
         from .support import sync_after_migrate
 
         # Every app's emission, not only ours: later apps' permissions exist only after theirs.

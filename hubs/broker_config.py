@@ -45,14 +45,16 @@ def find_plugin() -> str:
     raise FileNotFoundError("mosquitto_dynamic_security.so not found; install the mosquitto package or set MQTT_DYNSEC_PLUGIN")
 
 
-def render(*, data_dir: Path, host: str, port: int, plugin: str | None = None) -> str:
+def render(*, data_dir: Path, host: str, port: int, plugin: str | None = None, run_as: str | None = None) -> str:
     data_dir = Path(data_dir).resolve()
+    run_as = run_as or pwd.getpwuid(os.geteuid()).pw_name
     return f"""\
 # VeaHome's Mosquitto: written by `manage.py broker_setup`; edits are overwritten.
 per_listener_settings false
-# Run as whoever starts it: started as root, mosquitto would switch to user "mosquitto",
-# which cannot read the data directory (or the dynamic-security file, mode 0600) made here.
-user {pwd.getpwuid(os.geteuid()).pw_name}
+# Run as the owner of the data directory (by default whoever wrote it): started as root,
+# mosquitto would otherwise switch to user "mosquitto", which may not be able to read the
+# data directory or the dynamic-security file (mode 0600) made here.
+user {run_as}
 listener {port} {host}
 allow_anonymous false
 plugin {plugin or find_plugin()}
@@ -127,13 +129,13 @@ def initial_dynsec(*, admin: Account, backend: Account) -> dict:
     }
 
 
-def write(*, data_dir: Path, host: str, port: int, admin: Account, backend: Account) -> Path:
+def write(*, data_dir: Path, host: str, port: int, admin: Account, backend: Account, run_as: str | None = None) -> Path:
     """Write mosquitto.conf (always) and the dynamic-security file (only when missing: the
     broker owns it afterwards). Returns the config path."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     config = data_dir / CONFIG_NAME
-    config.write_text(render(data_dir=data_dir, host=host, port=port))
+    config.write_text(render(data_dir=data_dir, host=host, port=port, run_as=run_as))
     dynsec = data_dir / DYNSEC_NAME
     if not dynsec.exists():
         fd = os.open(dynsec, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

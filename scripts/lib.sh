@@ -53,6 +53,14 @@ ensure_python() {
   fi
 }
 
+# A random SECRET_KEY for this install, written into .env once (kept on later runs).
+ensure_secret_key() {
+  if [ -z "${SECRET_KEY:-}" ] && ! grep -qs '^SECRET_KEY=' "$ROOT/.env"; then
+    log "writing a random SECRET_KEY into .env"
+    (umask 077 && printf 'SECRET_KEY=%s\n' "$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')" >> "$ROOT/.env")
+  fi
+}
+
 ensure_postgres() {
   if ! port_open 127.0.0.1 5432; then
     apt_install pg_ctlcluster postgresql

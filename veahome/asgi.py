@@ -7,6 +7,10 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veahome.settings")
 django.setup(set_prefix=False)
 
+from veahome.startup import refuse_insecure_settings  # noqa: E402
+
+refuse_insecure_settings()
+
 from veahome.handlers import OneHopASGIHandler  # noqa: E402
 
 django_asgi_app = OneHopASGIHandler()

@@ -1,10 +1,27 @@
 """The Celery application shared by the worker and beat processes."""
 import os
+import sys
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veahome.settings")
 
 app = Celery("veahome")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_insecure_settings(**kwargs):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from veahome.startup import refuse_insecure_settings
+
+    try:
+        refuse_insecure_settings()
+    except ImproperlyConfigured as error:
+        # Celery logs an exception raised by a signal handler and starts anyway.
+        print(error, file=sys.stderr, flush=True)
+        os._exit(2)

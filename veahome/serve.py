@@ -115,10 +115,15 @@ class Supervisor:
 def run_worker(fd: int, log_level: str, access_log: bool) -> None:
     """One worker: uvicorn's Server on the inherited listening socket."""
     import uvicorn
+    from django.conf import settings
 
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: any local client could then
+    # name itself anyone and reset the login and provisioning throttles per request.
+    trusted = settings.TRUSTED_PROXIES
     config = uvicorn.Config(
         APP, ws="websockets-sansio", ws_per_message_deflate=False, lifespan="off",
         log_level=log_level, access_log=access_log,
+        proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
     )
     uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
 
@@ -138,6 +143,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veahome.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    from veahome.startup import refuse_insecure_settings
+
+    # One clear line instead of every worker failing the same way. A settings module that
+    # does not load at all is left to the workers, whose traceback says why.
+    try:
+        refuse_insecure_settings()
+    except ImproperlyConfigured as error:
+        log.error("%s", error)
+        return 2
+    except ImportError:
+        pass
     sockets = listening_sockets(args.host, args.port, args.workers)
     log.info("listening on %s:%d with %d workers", args.host, sockets[0].getsockname()[1], args.workers)
     options = ["--log-level", args.log_level] + (["--access-log"] if args.access_log else [])

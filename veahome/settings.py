@@ -10,7 +10,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The default key only serves local development; production sets SECRET_KEY.
+# The default key only serves local development: with DEBUG off nothing starts on it
+# (veahome/startup.py); scripts/run writes a random one into .env.
 SECRET_KEY = env("SECRET_KEY", default="veahome-local-development-key-not-for-production-use")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -154,13 +155,15 @@ JSON_CAMEL_CASE = {"JSON_UNDERSCOREIZE": {
     "ignore_keys": None,
 }}
 
+# Access and refresh tokens are signed with JWT_SECRET when it is set, else with SECRET_KEY.
+JWT_SIGNING_KEY_SET_APART = bool(env("JWT_SECRET", default=""))
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env("JWT_SECRET", default=SECRET_KEY),
+    "SIGNING_KEY": env("JWT_SECRET", default="") or SECRET_KEY,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
@@ -233,9 +236,11 @@ HUB_PROVISION_THROTTLE_RATE = env("HUB_PROVISION_THROTTLE_RATE", default="10/min
 # The throttle reads this (homes.api.views.AuthThrottle), so the env var really applies.
 AUTH_THROTTLE_RATE = env("AUTH_THROTTLE_RATE", default="30/min")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"] = AUTH_THROTTLE_RATE
-# Throttles identify clients by address. Only proxies we run may name the client
-# (X-Forwarded-For); with none in front, a spoofed header must not reset a throttle.
-REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# Client addresses (throttles, login protection) are the TCP peer's, unless the peer is one of
+# TRUSTED_PROXIES: then the web process takes the address from X-Forwarded-For (uvicorn's
+# proxy headers, configured in veahome/serve.py), so DRF reads REMOTE_ADDR as it is.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+REST_FRAMEWORK["NUM_PROXIES"] = 0
 # The app reads numbers as numbers: temperatures, coordinates and values are JSON numbers.
 REST_FRAMEWORK["COERCE_DECIMAL_TO_STRING"] = False
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "veahome.openapi.AutoSchema"

@@ -25,16 +25,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--config-dir", type=Path, help="where the broker's config and data live")
         parser.add_argument("--bind", default="127.0.0.1", help="listener address (default 127.0.0.1)")
+        parser.add_argument("--run-as", help="the user the broker runs as (default: whoever runs this command)")
         parser.add_argument("--accounts", action="store_true", help="converge accounts on the running broker")
 
-    def handle(self, *args, config_dir=None, bind="127.0.0.1", accounts=False, **options):
+    def handle(self, *args, config_dir=None, bind="127.0.0.1", accounts=False, run_as=None, **options):
         if config_dir is None and not accounts:
             raise CommandError("give --config-dir DIR, --accounts, or both")
         admin = _account(settings.MQTT_ADMIN_URL, "MQTT_ADMIN_URL")
         backend = _account(settings.MQTT_URL, "MQTT_URL")
         if config_dir is not None:
             port = broker_params(settings.MQTT_URL)["port"]
-            path = broker_config.write(data_dir=config_dir, host=bind, port=port, admin=admin, backend=backend)
+            path = broker_config.write(data_dir=config_dir, host=bind, port=port, admin=admin, backend=backend, run_as=run_as)
             self.stdout.write(f"wrote {path}")
         if accounts:
             try:

@@ -5,6 +5,7 @@ import signal
 from django.core.management.base import BaseCommand
 
 from hubs.ingest.listener import Listener
+from veahome.startup import refuse_insecure_settings
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-ms", type=int, help="how long a batch waits to fill")
 
     def handle(self, *args, **options):
+        refuse_insecure_settings()
         listener = Listener(client_id=options["client_id"], shared_group=options["shared_group"],
                             batch_size=options["batch_size"], batch_ms=options["batch_ms"])
 
