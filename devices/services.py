@@ -165,26 +165,39 @@ def _command_move(command: Command, *, to: str, allowed=Command.OPEN, **fields) 
 def device_control(*, device: Device, request: dict, actor=None) -> Command:
     """Validate a control request, record it as a command and send it to the device's hub.
 
-    The command row commits before the publish so that a hub answering at once finds it.
+    The message leaves once the command row commits: at once for a person's tap (a 503 when
+    the broker does not take it), at the end of the caller's transaction for a scene or a
+    schedule sending many. Either way the command moves to sent/assumed or failed when the
+    broker answers.
     """
     plan = capabilities.plan_control(device, request)
-    command = _command_create(device=device, actor=actor, plan=plan)
-    try:
-        publisher.send_control(hub_id=device.hub_id, device_id=device.pk,
-                               payload={"commandId": str(command.pk), **plan.payload})
-    except (publisher.PublishError, OSError) as exc:
-        logger.warning("control %s for device %s not sent: %s", command.pk, device.pk, exc)
-        with transaction.atomic():
-            _command_move(command, to=Command.Status.FAILED)
-        raise ApplicationError("hub_unreachable", "The command could not be sent to the hub; try again.",
-                               status_code=503) from exc
     with transaction.atomic():
-        if plan.reports_back:
-            _command_move(command, to=Command.Status.SENT, allowed=[Command.Status.PENDING], sent_at=timezone.now())
-        else:
-            _command_assume(command=command, device_id=device.pk)
-    command.refresh_from_db()
+        command = _command_create(device=device, actor=actor, plan=plan)
+        send = publisher.send_control(
+            hub_id=device.hub_id, device_id=device.pk, command_id=command.pk, payload=plan.payload,
+            on_sent=lambda: _command_sent(command, device_id=device.pk, reports_back=plan.reports_back),
+            on_failed=lambda exc: _command_failed(command, exc),
+        )
+    if send.failed:
+        raise ApplicationError("hub_unreachable", "The command could not be sent to the hub; try again.",
+                               status_code=503)
+    if send.status != "queued":
+        command.refresh_from_db()
     return command
+
+
+@transaction.atomic
+def _command_sent(command: Command, *, device_id, reports_back: bool) -> None:
+    if reports_back:
+        _command_move(command, to=Command.Status.SENT, allowed=[Command.Status.PENDING], sent_at=timezone.now())
+    else:
+        _command_assume(command=command, device_id=device_id)
+
+
+@transaction.atomic
+def _command_failed(command: Command, exc: Exception) -> None:
+    logger.warning("control %s for device %s not sent: %s", command.pk, command.device_id, exc)
+    _command_move(command, to=Command.Status.FAILED)
 
 
 def _command_assume(*, command: Command, device_id) -> None:
@@ -260,19 +273,23 @@ def learn_start(*, device: Device, hub: Hub, action, actor=None) -> LearnSession
     if device.category not in capabilities.SIGNAL_CATEGORIES:
         raise ApplicationError("not_learnable", "Only IR and RF devices learn signals.",
                                fields={"deviceId": [f"category {device.category} does not learn"]})
-    session = _learn_open(device=device, hub=hub, action=action, actor=actor)
-    try:
-        publisher.send_learn(hub_id=hub.pk, device_id=device.pk,
-                             payload={"sessionId": str(session.pk), "action": action})
-    except (publisher.PublishError, OSError) as exc:
-        logger.warning("learn %s for device %s not sent: %s", session.pk, device.pk, exc)
-        with transaction.atomic():
-            LearnSession.objects.filter(pk=session.pk).update(status=LearnSession.Status.FAILED,
-                                                             finished_at=timezone.now())
-            session.refresh_from_db()
-            publish(session.home_id, "learn:status", learn_event(session))
-        raise ApplicationError("hub_unreachable", "The hub could not be reached; try again.", status_code=503) from exc
+    with transaction.atomic():
+        session = _learn_open(device=device, hub=hub, action=action, actor=actor)
+        send = publisher.send_learn(hub_id=hub.pk, device_id=device.pk, session_id=session.pk, action=action,
+                                    on_failed=lambda exc: _learn_failed(session, exc))
+    if send.failed:
+        session.refresh_from_db()
+        raise ApplicationError("hub_unreachable", "The hub could not be reached; try again.", status_code=503)
     return session
+
+
+@transaction.atomic
+def _learn_failed(session: LearnSession, exc: Exception) -> None:
+    logger.warning("learn %s for device %s not sent: %s", session.pk, session.device_id, exc)
+    if LearnSession.objects.filter(pk=session.pk, status=LearnSession.Status.OPEN).update(
+            status=LearnSession.Status.FAILED, finished_at=timezone.now(), updated_at=timezone.now()):
+        session.refresh_from_db()
+        publish(session.home_id, "learn:status", learn_event(session))
 
 
 @transaction.atomic

@@ -181,24 +181,36 @@ def hub_provision(*, serial: str, factory_secret: str) -> tuple[Hub, str]:
     return hub, password
 
 
-@transaction.atomic
 def hub_wifi_configure(*, hub: Hub, ssid: str, password: str) -> Hub:
     """Send Wi-Fi settings to the hub; it shows `connecting` until it reports online.
-    The password only passes through: never stored, never logged."""
-    hub = Hub.objects.select_for_update().get(pk=hub.pk)
-    hub.wifi_ssid = ssid
-    hub.wifi_connected = False
-    hub.status = Hub.Status.CONNECTING
-    hub.save(update_fields=["wifi_ssid", "wifi_connected", "status", "updated_at"])
-    publish(hub.home_id, "hub:status", hub_event(hub))
-    try:
-        publisher.send_wifi_config(hub_id=hub.pk, ssid=ssid, password=password)
-    except (publisher.PublishError, OSError) as exc:
-        logger.error("Wi-Fi settings for hub %s not published: %s", hub.pk, type(exc).__name__)
+    The password only passes through: never stored, never logged. The message leaves after
+    the new status commits; if the broker does not take it, the hub's previous Wi-Fi status
+    comes back and the caller gets a 503."""
+    with transaction.atomic():
+        hub = Hub.objects.select_for_update().get(pk=hub.pk)
+        before = {"wifi_ssid": hub.wifi_ssid, "wifi_connected": hub.wifi_connected, "status": hub.status}
+        hub.wifi_ssid = ssid
+        hub.wifi_connected = False
+        hub.status = Hub.Status.CONNECTING
+        hub.save(update_fields=["wifi_ssid", "wifi_connected", "status", "updated_at"])
+        publish(hub.home_id, "hub:status", hub_event(hub))
+        send = publisher.send_wifi_config(hub_id=hub.pk, ssid=ssid, password=password,
+                                          on_failed=lambda exc: _wifi_not_sent(hub, before, exc))
+    if send.failed:
         raise ApplicationError(
             "hub_unreachable", "The Wi-Fi settings could not be sent to the hub; try again.", status_code=503
-        ) from None
+        )
     return hub
+
+
+@transaction.atomic
+def _wifi_not_sent(hub: Hub, before: dict, exc: Exception) -> None:
+    logger.error("Wi-Fi settings for hub %s not published: %s", hub.pk, type(exc).__name__)
+    # Put back what the request changed, unless the hub reported something since.
+    if Hub.objects.filter(pk=hub.pk, status=Hub.Status.CONNECTING, wifi_ssid=hub.wifi_ssid).update(
+            **before, updated_at=timezone.now()):
+        hub.refresh_from_db()
+        publish(hub.home_id, "hub:status", hub_event(hub))
 
 
 class ImportRowsError(Exception):

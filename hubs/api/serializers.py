@@ -34,6 +34,28 @@ class HubStatusSerializer(ModelSerializer):
         return [str(slot.room_id) for slot in hub.room_slots.all()]
 
 
+class HubPairResponseSerializer(HubSerializer):
+    """The seed's `{hubId, status, mqttTopic}` beside the hub's other fields."""
+
+    hub_id = serializers.UUIDField(source="id", read_only=True)
+
+    class Meta(HubSerializer.Meta):
+        fields = ["hub_id", *HubSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class HubWifiResponseSerializer(HubStatusSerializer):
+    """The seed's `{message, status}` beside the hub's status fields."""
+
+    message = serializers.SerializerMethodField()
+
+    class Meta(HubStatusSerializer.Meta):
+        fields = ["message", *HubStatusSerializer.Meta.fields]
+
+    def get_message(self, hub) -> str:
+        return "WiFi credentials sent to hub"
+
+
 class HubRoomsSerializer(serializers.Serializer):
     room_ids = serializers.ListField(child=InHomeField(Room), allow_empty=True, max_length=10)
 

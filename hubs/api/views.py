@@ -18,12 +18,14 @@ from hubs.mqtt import topics
 from hubs.mqtt.publisher import broker_params
 
 from .serializers import (
+    HubPairResponseSerializer,
     HubPairSerializer,
     HubProvisionResponseSerializer,
     HubProvisionSerializer,
     HubRoomsSerializer,
     HubSerializer,
     HubStatusSerializer,
+    HubWifiResponseSerializer,
     HubWifiSerializer,
 )
 
@@ -73,14 +75,14 @@ class HubViewSet(
         services.hub_unpair(hub=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=HubWifiSerializer, responses={200: HubStatusSerializer})
+    @extend_schema(request=HubWifiSerializer, responses={200: HubWifiResponseSerializer})
     @action(detail=True, methods=["post"])
     def wifi(self, request, pk=None):
         hub = self.get_object()
         serializer = HubWifiSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         hub = services.hub_wifi_configure(hub=hub, **serializer.validated_data)
-        return Response(HubStatusSerializer(self.get_queryset().get(pk=hub.pk)).data)
+        return Response(HubWifiResponseSerializer(self.get_queryset().get(pk=hub.pk)).data)
 
     @extend_schema(responses={200: HubStatusSerializer})
     @action(detail=True, methods=["get"])
@@ -100,7 +102,7 @@ class HubViewSet(
 class HubPairView(APIView):
     """`POST hub/pair {qrCode, homeId}`: claim an unpaired hub for a home the caller administers."""
 
-    @extend_schema(request=HubPairSerializer, responses={200: HubSerializer, 201: HubSerializer})
+    @extend_schema(request=HubPairSerializer, responses={200: HubPairResponseSerializer, 201: HubPairResponseSerializer})
     def post(self, request):
         serializer = HubPairSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -114,7 +116,7 @@ class HubPairView(APIView):
         require_role(membership.role, Role.ADMIN)
         serial = services.serial_from_qr(serializer.validated_data["qr_code"])
         hub, paired = services.hub_pair(serial=serial, home=membership.home)
-        data = HubSerializer(hubs_with_slots().get(pk=hub.pk)).data
+        data = HubPairResponseSerializer(hubs_with_slots().get(pk=hub.pk)).data
         return Response(data, status=status.HTTP_201_CREATED if paired else status.HTTP_200_OK)
 
 

@@ -2,15 +2,26 @@
 
 One paho client per process, connected lazily with the backend's own broker account;
 `publish` waits for the broker's PUBACK so a caller knows the message left.
+
+Services never publish inside their transaction: `send_after_commit` queues the message
+until the transaction that records it (a command, a learning session) commits, so a hub
+answering at once finds the row, a rollback sends nothing, and a scene can queue many
+commands from one transaction. Each message has a key (its command or session id): a key
+already sent is not sent again, by this process or any other.
 """
 import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+import redis
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 
 from . import topics
 
@@ -80,14 +91,83 @@ def publish(topic: str, payload: dict, *, timeout: float = 5.0, retain: bool = F
         raise PublishError(f"no PUBACK for {topic} within {timeout}s")
 
 
-def send_control(*, hub_id, device_id, payload: dict) -> None:
-    publish(topics.device_control(hub_id, device_id), payload)
+@dataclass
+class Send:
+    """A cloud -> hub message queued by `send_after_commit`; `status` says what became of it:
+    queued (its transaction has not committed yet), sent, failed (`error` says why), or
+    duplicate (its key was sent before)."""
+
+    key: str
+    topic: str
+    status: str = "queued"
+    error: Exception | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
 
 
-def send_learn(*, hub_id, device_id, payload: dict) -> None:
-    publish(topics.device_learn(hub_id, device_id), payload)
+# How long a sent key is remembered (longer than any retry of the same command).
+SENT_KEY_SECONDS = 24 * 3600
 
 
-def send_wifi_config(*, hub_id, ssid: str, password: str) -> None:
-    # The password passes through memory only: never stored, never logged.
-    publish(topics.wifi_config(hub_id), {"ssid": ssid, "password": password})
+def _claim(key: str) -> bool:
+    """True for the first sender of `key`. Without Redis the message is sent anyway: hubs
+    drop a repeated commandId/sessionId, while a command never sent would be lost."""
+    try:
+        return cache.add(f"hub-send:{key}", 1, timeout=SENT_KEY_SECONDS)
+    except redis.RedisError:
+        logger.warning("send key %s not recorded: Redis unavailable", key)
+        return True
+
+
+def _release(key: str) -> None:
+    try:
+        cache.delete(f"hub-send:{key}")
+    except redis.RedisError:
+        pass
+
+
+def send_after_commit(*, key: str, topic: str, payload: dict,
+                      on_sent: Callable[[], None] | None = None,
+                      on_failed: Callable[[Exception], None] | None = None) -> Send:
+    """Publish `payload` on `topic` once the current transaction commits (at once outside
+    one), then call `on_sent()` or `on_failed(error)` in autocommit mode. A rolled-back
+    transaction sends nothing; a key sent before is skipped."""
+    send = Send(key=key, topic=topic)
+
+    def deliver():
+        if not _claim(key):
+            send.status = "duplicate"
+            return
+        try:
+            publish(topic, payload)
+        except (PublishError, OSError) as exc:
+            _release(key)
+            send.status, send.error = "failed", exc
+            if on_failed is not None:
+                on_failed(exc)
+            return
+        send.status = "sent"
+        if on_sent is not None:
+            on_sent()
+
+    transaction.on_commit(deliver)
+    return send
+
+
+def send_control(*, hub_id, device_id, command_id, payload: dict, **callbacks) -> Send:
+    return send_after_commit(key=f"command:{command_id}", topic=topics.device_control(hub_id, device_id),
+                             payload={"commandId": str(command_id), **payload}, **callbacks)
+
+
+def send_learn(*, hub_id, device_id, session_id, action: str, **callbacks) -> Send:
+    return send_after_commit(key=f"learn:{session_id}", topic=topics.device_learn(hub_id, device_id),
+                             payload={"sessionId": str(session_id), "action": action}, **callbacks)
+
+
+def send_wifi_config(*, hub_id, ssid: str, password: str, **callbacks) -> Send:
+    # The password passes through memory only: never stored, never logged. Each request is
+    # its own message (nothing to deduplicate against).
+    return send_after_commit(key=f"wifi:{uuid.uuid4()}", topic=topics.wifi_config(hub_id),
+                             payload={"ssid": ssid, "password": password}, **callbacks)

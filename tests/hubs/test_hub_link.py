@@ -187,6 +187,7 @@ def test_unpairing_is_refused_whole_when_the_broker_is_unreachable(broker, api, 
     assert hub.home_id == home.pk and hub.broker_username == creds.username
 
 
+@pytest.mark.django_db(transaction=True)
 def test_wifi_settings_reach_the_hub_and_the_password_is_not_kept(broker, api, home, caplog):
     hub = f.HubFactory(home=home, status=Hub.Status.OFFLINE)
     creds = broker.provision(hub)
@@ -200,6 +201,7 @@ def test_wifi_settings_reach_the_hub_and_the_password_is_not_kept(broker, api, h
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["wifiSsid"], body["wifiConnected"]) == ("connecting", "Casa-5G", False)
+    assert body["message"] == "WiFi credentials sent to hub"
     assert password not in response.content.decode()
     topic, payload, _ = device.next_message()
     assert topic == topics.wifi_config(hub.pk)
@@ -207,6 +209,26 @@ def test_wifi_settings_reach_the_hub_and_the_password_is_not_kept(broker, api, h
     assert password not in str(Hub.objects.filter(pk=hub.pk).values().get())
     assert password not in caplog.text
     assert api.get(f"/api/hubs/{hub.pk}/status").json()["status"] == "connecting"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wifi_settings_the_broker_does_not_take_leave_the_hub_as_it_was(broker, api, home, settings):
+    from hubs.mqtt import publisher
+    from tests.events import capture_events
+
+    hub = f.HubFactory(home=home, status=Hub.Status.ONLINE, wifi_ssid="Old", wifi_connected=True)
+    settings.MQTT_URL = "mqtt://127.0.0.1:1"  # nothing listens on port 1
+    publisher.reset()
+
+    with capture_events(home.pk) as events:
+        response = api.post(f"/api/hubs/{hub.pk}/wifi", {"ssid": "Casa-5G", "password": "correct horse"})
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "hub_unreachable"
+    hub.refresh_from_db()
+    assert (hub.status, hub.wifi_ssid, hub.wifi_connected) == ("online", "Old", True)
+    assert [(name, data["status"]) for name, data in events] == [("hub:status", "connecting"), ("hub:status", "online")]
+    publisher.reset()
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,8 @@ def test_owner_pairs_an_unpaired_hub(api, home, new_hub, django_capture_on_commi
         response = pair(api, new_hub, home)
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["id"] == str(new_hub.pk)
+    # The seed's response fields, then the hub as every other hub endpoint shows it.
+    assert (body["hubId"], body["id"]) == (str(new_hub.pk), str(new_hub.pk))
     assert body["status"] == "pairing"
     assert body["mqttTopic"].endswith(f"hubs/{new_hub.pk}")
     new_hub.refresh_from_db()
