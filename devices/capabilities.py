@@ -6,6 +6,8 @@ A registry keyed by device type; every rule about a type lives in its entry.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from devices.errors import DeviceError
+from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 
 from .models import Device, DeviceCategory, DeviceType
@@ -92,7 +94,7 @@ class Plan:
 
 def _number(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise ApplicationError("invalid", f"{name} must be a number.", fields={name: ["must be a number"]}, status_code=400)
+        raise ApplicationError(ApiError.INVALID, f"{name} must be a number.", fields={name: ["must be a number"]})
     return float(value)
 
 
@@ -100,38 +102,37 @@ def plan_control(device: Device, request: dict) -> Plan:
     """Check `request` ({isActive?, value?}) against the device's abilities and signals."""
     cap = capability(device.type)
     if not cap.controllable:
-        raise ApplicationError("not_controllable", f"A {device.type} cannot be controlled.")
+        raise ApplicationError(DeviceError.NOT_CONTROLLABLE, f"A {device.type} cannot be controlled.")
     if device.hub_id is None:
-        raise ApplicationError("no_hub", "The device is not attached to a hub.")
+        raise ApplicationError(DeviceError.NO_HUB, "The device is not attached to a hub.")
     unknown = sorted(set(request) - {"isActive", "value"})
     if unknown:
-        raise ApplicationError("invalid", f"Unknown field {unknown[0]}.",
-                               fields={k: ["unknown field"] for k in unknown}, status_code=400)
+        raise ApplicationError(ApiError.INVALID, f"Unknown field {unknown[0]}.",
+                               fields={k: ["unknown field"] for k in unknown})
     if "isActive" not in request and "value" not in request:
-        raise ApplicationError("invalid", "Give isActive or value.",
-                               fields={"isActive": ["isActive or value is required"]}, status_code=400)
+        raise ApplicationError(ApiError.INVALID, "Give isActive or value.",
+                               fields={"isActive": ["isActive or value is required"]})
 
     desired: dict = {}
     steps: list[tuple[str, float | None]] = []
     if "isActive" in request:
         if not cap.power:
-            raise ApplicationError("invalid", f"A {device.type} has no on/off.",
-                                   fields={"isActive": ["not supported by this device type"]}, status_code=400)
+            raise ApplicationError(ApiError.INVALID, f"A {device.type} has no on/off.",
+                                   fields={"isActive": ["not supported by this device type"]})
         if not isinstance(request["isActive"], bool):
-            raise ApplicationError("invalid", "isActive must be true or false.",
-                                   fields={"isActive": ["must be a boolean"]}, status_code=400)
+            raise ApplicationError(ApiError.INVALID, "isActive must be true or false.",
+                                   fields={"isActive": ["must be a boolean"]})
         desired["isActive"] = request["isActive"]
         steps.append((cap.on_off[0] if request["isActive"] else cap.on_off[1], None))
     if "value" in request:
         if cap.value is None:
-            raise ApplicationError("invalid", f"A {device.type} takes no value.",
-                                   fields={"value": ["not supported by this device type"]}, status_code=400)
+            raise ApplicationError(ApiError.INVALID, f"A {device.type} takes no value.",
+                                   fields={"value": ["not supported by this device type"]})
         value = _number(request["value"], "value")
         low, high = cap.value_range
         if not low <= value <= high:
-            raise ApplicationError("invalid", f"{cap.value} must be between {low:g} and {high:g}.",
-                                   fields={"value": [f"{cap.value} must be between {low:g} and {high:g}"]},
-                                   status_code=400)
+            raise ApplicationError(ApiError.INVALID, f"{cap.value} must be between {low:g} and {high:g}.",
+                                   fields={"value": [f"{cap.value} must be between {low:g} and {high:g}"]})
         desired["value"] = value
         steps.append((cap.value_action, value))
 
@@ -150,9 +151,8 @@ def _signal_plan(device: Device, cap: Capability, desired: dict, steps) -> Plan:
     for action, value in steps:
         if value is not None:
             if cap.step_actions is None:
-                raise ApplicationError("invalid", f"This {device.type} cannot set a value by remote.",
-                                       fields={"value": ["not supported for IR/RF devices of this type"]},
-                                       status_code=400)
+                raise ApplicationError(ApiError.INVALID, f"This {device.type} cannot set a value by remote.",
+                                       fields={"value": ["not supported for IR/RF devices of this type"]})
             current = float(device.value) if device.value is not None else None
             # The seed's rule: a remote only steps up or down from where the device is.
             action = cap.step_actions[0] if current is None or value > current else cap.step_actions[1]
@@ -161,7 +161,7 @@ def _signal_plan(device: Device, cap: Capability, desired: dict, steps) -> Plan:
     missing = [a for a in actions if not mappings.get(a)]
     if missing:
         raise ApplicationError(
-            "signal_not_learned",
+            DeviceError.SIGNAL_NOT_LEARNED,
             f"No learned signal for {', '.join(missing)}; learn it first.",
             fields={"action": missing},
         )

@@ -7,10 +7,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from devices.errors import DeviceError
 from homes.models import Home
+from hubs.errors import HubError
 from hubs.models import Hub
 from hubs.mqtt import publisher
 from realtime import publish
+from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 from veahome.services import model_update, row_lock
 
@@ -179,8 +182,7 @@ def device_control(*, device: Device, request: dict, actor=None) -> Command:
             on_failed=lambda exc: _command_failed(command, exc),
         )
     if send.failed:
-        raise ApplicationError("hub_unreachable", "The command could not be sent to the hub; try again.",
-                               status_code=503)
+        raise ApplicationError(HubError.UNREACHABLE, "The command could not be sent to the hub; try again.")
     if send.status != "queued":
         command.refresh_from_db()
     return command
@@ -267,11 +269,10 @@ def _learn_open(*, device: Device, hub: Hub, action: str, actor) -> LearnSession
 def learn_start(*, device: Device, hub: Hub, action, actor=None) -> LearnSession:
     """Open a learning session and ask the hub to listen for the remote's `action` button."""
     if not isinstance(action, str) or not ACTION_NAME.match(action):
-        raise ApplicationError("invalid", "action is an upper-case name such as ON or TEMP_UP.",
-                               fields={"action": ["upper-case letters, digits and _; 1 to 64 characters"]},
-                               status_code=400)
+        raise ApplicationError(ApiError.INVALID, "action is an upper-case name such as ON or TEMP_UP.",
+                               fields={"action": ["upper-case letters, digits and _; 1 to 64 characters"]})
     if device.category not in capabilities.SIGNAL_CATEGORIES:
-        raise ApplicationError("not_learnable", "Only IR and RF devices learn signals.",
+        raise ApplicationError(DeviceError.NOT_LEARNABLE, "Only IR and RF devices learn signals.",
                                fields={"deviceId": [f"category {device.category} does not learn"]})
     with transaction.atomic():
         session = _learn_open(device=device, hub=hub, action=action, actor=actor)
@@ -279,7 +280,7 @@ def learn_start(*, device: Device, hub: Hub, action, actor=None) -> LearnSession
                                     on_failed=lambda exc: _learn_failed(session, exc))
     if send.failed:
         session.refresh_from_db()
-        raise ApplicationError("hub_unreachable", "The hub could not be reached; try again.", status_code=503)
+        raise ApplicationError(HubError.UNREACHABLE, "The hub could not be reached; try again.")
     return session
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from devices.models import Device
+from energy.errors import EnergyError
 from homes.models import Home
 from realtime import publish
 from veahome.errors import ApplicationError
@@ -84,7 +85,7 @@ def _tariff_in_effect(tariff: Tariff) -> bool:
 @transaction.atomic
 def tariff_create(*, home: Home, **fields) -> Tariff:
     if Tariff.objects.in_home(home).filter(valid_from=fields["valid_from"]).exists():
-        raise ApplicationError("tariff_exists", "A tariff already starts on that date.", fields={"validFrom": ["Taken."]})
+        raise ApplicationError(EnergyError.TARIFF_EXISTS, "A tariff already starts on that date.", fields={"validFrom": ["Taken."]})
     tariff = Tariff.objects.create(home=home, **fields)
     publish(home.pk, "tariff:created", {"tariffId": str(tariff.pk), "validFrom": tariff.valid_from.isoformat()})
     return tariff
@@ -94,7 +95,7 @@ def _refuse_past(tariff: Tariff, verb: str) -> None:
     # Past costs are computed from the tariffs in force then; changing one would rewrite them.
     if _tariff_in_effect(tariff):
         raise ApplicationError(
-            "tariff_in_effect",
+            EnergyError.TARIFF_IN_EFFECT,
             f"This tariff already applies; {verb} it would change past costs. Add a new tariff valid from a later date.",
         )
 
@@ -104,7 +105,7 @@ def tariff_update(*, tariff: Tariff, **fields) -> Tariff:
     _refuse_past(tariff, "changing")
     new_start = fields.get("valid_from")
     if new_start is not None and new_start <= periods.local_today(tariff.home.tz):
-        raise ApplicationError("tariff_in_past", "A tariff can only be moved to a future date.", fields={"validFrom": ["Must be after today."]}, status_code=400)
+        raise ApplicationError(EnergyError.TARIFF_IN_PAST, "A tariff can only be moved to a future date.", fields={"validFrom": ["Must be after today."]})
     if model_update(instance=tariff, data=fields):
         publish(tariff.home_id, "tariff:update", {"tariffId": str(tariff.pk)})
     return tariff

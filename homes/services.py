@@ -1,6 +1,7 @@
 """Every write to users, homes, memberships and rooms."""
 from django.db import IntegrityError, transaction
 
+from homes.errors import AccountError, HomeError
 from hubs.services import hub_unpair
 from realtime import publish
 from veahome.errors import ApplicationError
@@ -17,13 +18,13 @@ def user_register(*, name: str, email: str, password: str) -> tuple[User, Home]:
     """Create the account and, as the app expects, a first home called "My Home"."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError("email_taken", "An account with this email already exists.", fields={"email": ["taken"]})
+        raise ApplicationError(AccountError.EMAIL_TAKEN, "An account with this email already exists.", fields={"email": ["taken"]})
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, name=name.strip())
     except IntegrityError:
         raise ApplicationError(
-            "email_taken", "An account with this email already exists.", fields={"email": ["taken"]}
+            AccountError.EMAIL_TAKEN, "An account with this email already exists.", fields={"email": ["taken"]}
         ) from None
     home = home_create(owner=user, name=DEFAULT_HOME_NAME)
     return user, home
@@ -117,10 +118,9 @@ ASSIGNABLE_BY = {
 def _check_may_manage(actor_role: str, role: str) -> None:
     if role not in ASSIGNABLE_BY.get(actor_role, set()):
         raise ApplicationError(
-            "role_not_assignable",
+            HomeError.ROLE_NOT_ASSIGNABLE,
             f"A home {actor_role} cannot grant or change the {role} role.",
             fields={"role": [f"not assignable by {actor_role}"]},
-            status_code=403,
         )
 
 
@@ -134,10 +134,10 @@ def membership_add(*, home: Home, actor_role: str, email: str, role: str) -> Mem
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
         raise ApplicationError(
-            "user_not_found", "No account uses this email.", fields={"email": ["no such account"]}, status_code=400
+            HomeError.USER_NOT_FOUND, "No account uses this email.", fields={"email": ["no such account"]}
         )
     if Membership.objects.filter(home=home, user=user).exists():
-        raise ApplicationError("already_member", "This person is already a member of the home.", fields={"email": ["already a member"]})
+        raise ApplicationError(HomeError.ALREADY_MEMBER, "This person is already a member of the home.", fields={"email": ["already a member"]})
     membership = Membership.objects.create(home=home, user=user, role=role)
     publish(home.pk, "member:added", _membership_event(membership))
     return membership
@@ -155,7 +155,7 @@ def membership_update(*, membership: Membership, actor_role: str, role: str) -> 
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: User, actor_role: str) -> None:
     if membership.role == Role.OWNER:
-        raise ApplicationError("owner_cannot_leave", "The owner cannot be removed from the home.")
+        raise ApplicationError(HomeError.OWNER_CANNOT_LEAVE, "The owner cannot be removed from the home.")
     if membership.user_id != actor.pk:  # anyone may leave; removing others needs the rights
         _check_may_manage(actor_role, membership.role)
     data = _membership_event(membership)

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from devices.models import Device
 from homes.models import Home, Room
+from hubs.errors import HubError
 from realtime import publish
+from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 from veahome.services import model_update, row_lock
 
@@ -40,15 +42,15 @@ def hub_rooms_assign(*, hub: Hub, rooms: list[Room]) -> list[HubRoom]:
     """Give the hub exactly these rooms (replacing the previous ones), in slot order."""
     if len(rooms) > MAX_ROOMS_PER_HUB:
         raise ApplicationError(
-            "hub_room_limit",
+            HubError.ROOM_LIMIT,
             f"A hub serves at most {MAX_ROOMS_PER_HUB} rooms.",
             fields={"roomIds": [f"at most {MAX_ROOMS_PER_HUB}"]},
         )
     if len({r.pk for r in rooms}) != len(rooms):
-        raise ApplicationError("duplicate_room", "A room is listed twice.", fields={"roomIds": ["duplicate"]}, status_code=400)
+        raise ApplicationError(HubError.DUPLICATE_ROOM, "A room is listed twice.", fields={"roomIds": ["duplicate"]})
     foreign = [str(r.pk) for r in rooms if r.home_id != hub.home_id]
     if foreign:
-        raise ApplicationError("room_not_in_home", "Rooms must belong to the hub's home.", fields={"roomIds": foreign}, status_code=400)
+        raise ApplicationError(HubError.ROOM_NOT_IN_HOME, "Rooms must belong to the hub's home.", fields={"roomIds": foreign})
     # Lock the hub row so two concurrent assignments serialise instead of racing on slots.
     Hub.objects.select_for_update().filter(pk=hub.pk).first()
     HubRoom.objects.filter(hub=hub).delete()
@@ -76,17 +78,16 @@ def serial_from_qr(qr_code: str) -> str:
     serial = code[len(QR_PREFIX):] if code.upper().startswith(QR_PREFIX) else ""
     if not SERIAL_RE.match(serial):
         raise ApplicationError(
-            "invalid_qr_code",
+            HubError.INVALID_QR_CODE,
             f"Not a VeaHome hub code (expected {QR_PREFIX}<serial>).",
             fields={"qrCode": ["expected VEAHUB-<serial>"]},
-            status_code=400,
         )
     return serial
 
 
 def _broker_unavailable(exc: Exception) -> ApplicationError:
     logger.error("broker administration failed: %s", exc)
-    return ApplicationError("broker_unavailable", "The hub link is unavailable; try again shortly.", status_code=503)
+    return ApplicationError(HubError.BROKER_UNAVAILABLE, "The hub link is unavailable; try again shortly.")
 
 
 @transaction.atomic
@@ -96,13 +97,13 @@ def hub_pair(*, serial: str, home: Home) -> tuple[Hub, bool]:
     hub = Hub.objects.select_for_update().filter(serial_number=serial).first()
     if hub is None:
         raise ApplicationError(
-            "hub_not_found", "No VeaHome hub has this code.", fields={"qrCode": ["unknown hub"]}, status_code=404
+            HubError.NOT_FOUND, "No VeaHome hub has this code.", fields={"qrCode": ["unknown hub"]}
         )
     if hub.home_id == home.pk:
         return hub, False
     if hub.home_id is not None:
         raise ApplicationError(
-            "hub_paired_elsewhere",
+            HubError.PAIRED_ELSEWHERE,
             "This hub belongs to another home; it must be unpaired there first.",
             fields={"qrCode": ["paired to another home"]},
         )
@@ -164,10 +165,10 @@ def hub_provision(*, serial: str, factory_secret: str) -> tuple[Hub, str]:
     encoded = hub.factory_secret_hash if hub is not None and hub.factory_secret_hash else _decoy_hash()
     if not check_password(factory_secret, encoded) or hub is None or not hub.factory_secret_hash:
         logger.warning("hub provisioning refused for serial %r", serial)
-        raise ApplicationError("invalid_credentials", "Unknown serial number or wrong factory secret.", status_code=401)
+        raise ApplicationError(ApiError.INVALID_CREDENTIALS, "Unknown serial number or wrong factory secret.")
     if hub.home_id is None:
         raise ApplicationError(
-            "hub_not_paired", "This hub is not paired to a home yet: pair it in the app, then retry.", status_code=409
+            HubError.NOT_PAIRED, "This hub is not paired to a home yet: pair it in the app, then retry."
         )
     password = secrets.token_urlsafe(32)
     hub.broker_username = broker.hub_username(hub.pk)
@@ -198,7 +199,7 @@ def hub_wifi_configure(*, hub: Hub, ssid: str, password: str) -> Hub:
                                           on_failed=lambda exc: _wifi_not_sent(hub, before, exc))
     if send.failed:
         raise ApplicationError(
-            "hub_unreachable", "The Wi-Fi settings could not be sent to the hub; try again.", status_code=503
+            HubError.UNREACHABLE, "The Wi-Fi settings could not be sent to the hub; try again."
         )
     return hub
 

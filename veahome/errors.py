@@ -5,25 +5,30 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+
+from .error_codes import ApiError, ErrorCode
 
 logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
-    """A domain rule was broken; carries a stable machine-readable code."""
+    """A domain rule was broken: a catalogued code (veahome.error_codes), which fixes the
+    HTTP status, a message for people and, where a field is at fault, `fields`."""
 
-    status_code = status.HTTP_409_CONFLICT
-
-    def __init__(self, code: str, message: str, *, fields: dict | None = None, status_code: int | None = None):
+    def __init__(self, code: ErrorCode, message: str, *, fields: dict | None = None):
+        if not isinstance(code, ErrorCode):
+            raise TypeError(f"ApplicationError takes a catalogued ErrorCode, not {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
         self.fields = fields or {}
-        if status_code is not None:
-            self.status_code = status_code
+
+    @property
+    def status_code(self) -> int:
+        return self.code.status
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -31,16 +36,27 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 _CODES = {
-    exceptions.NotAuthenticated: "not_authenticated",
-    exceptions.AuthenticationFailed: "authentication_failed",
-    exceptions.PermissionDenied: "permission_denied",
-    exceptions.NotFound: "not_found",
-    exceptions.MethodNotAllowed: "method_not_allowed",
-    exceptions.NotAcceptable: "not_acceptable",
-    exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.Throttled: "throttled",
-    exceptions.ParseError: "malformed_body",
+    exceptions.NotAuthenticated: ApiError.NOT_AUTHENTICATED,
+    exceptions.AuthenticationFailed: ApiError.AUTHENTICATION_FAILED,
+    exceptions.PermissionDenied: ApiError.PERMISSION_DENIED,
+    exceptions.NotFound: ApiError.NOT_FOUND,
+    exceptions.MethodNotAllowed: ApiError.METHOD_NOT_ALLOWED,
+    exceptions.NotAcceptable: ApiError.NOT_ACCEPTABLE,
+    exceptions.UnsupportedMediaType: ApiError.UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: ApiError.THROTTLED,
+    exceptions.ParseError: ApiError.MALFORMED_BODY,
 }
+
+
+def _code_for(exc: exceptions.APIException) -> ApiError:
+    """The catalogued code of a framework exception: by class, else by status."""
+    for kind, code in _CODES.items():
+        if isinstance(exc, kind):
+            return code
+    for code in ApiError:
+        if code.status == exc.status_code:
+            return code
+    return ApiError.BAD_REQUEST if exc.status_code < 500 else ApiError.SERVER_ERROR
 
 
 def _flatten(detail):
@@ -77,7 +93,7 @@ def exception_handler(exc, context):
         fields = {_camel_path(k): v for k, v in exc.fields.items()}
         return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
-        return Response(error_body("body_too_large", "The request body is too large."), status=413)
+        return Response(error_body(ApiError.BODY_TOO_LARGE, "The request body is too large."), status=ApiError.BODY_TOO_LARGE.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -89,12 +105,10 @@ def exception_handler(exc, context):
         fields = {_camel_path(k): v for k, v in _flatten(exc.detail).items()}
         first = next(iter(fields.items()), ("", ["Invalid input."]))
         message = f"{first[0]}: {first[1][0]}" if first[0] != "nonFieldErrors" else first[1][0]
-        return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
+        return Response(error_body(ApiError.INVALID, message, fields), status=ApiError.INVALID.status)
 
     if isinstance(exc, exceptions.APIException):
-        code = _CODES.get(type(exc)) or getattr(exc, "default_code", "error")
-        if isinstance(exc, exceptions.AuthenticationFailed) and exc.status_code == 401:
-            code = "authentication_failed"
+        code = _code_for(exc)
         detail = exc.detail
         if isinstance(detail, dict):
             message = str(detail.get("detail", next(iter(detail.values()), "")))
@@ -114,12 +128,12 @@ def exception_handler(exc, context):
 
 def json_not_found(request, exception=None):
     """Django-level 404 (an URL no view matches) in the API's error shape."""
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return JsonResponse(error_body(ApiError.NOT_FOUND, "Not found."), status=404)
 
 
 def json_server_error(request):
-    return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+    return JsonResponse(error_body(ApiError.SERVER_ERROR, "Internal server error."), status=500)
 
 
 def json_bad_request(request, exception=None):
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    return JsonResponse(error_body(ApiError.BAD_REQUEST, "Bad request."), status=400)

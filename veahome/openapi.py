@@ -5,6 +5,10 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from homes.errors import HomeError
+
+from .error_codes import ApiError, ErrorCode
+
 
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text='Machine-readable, e.g. "invalid", "not_found", "hub_room_limit".')
@@ -21,48 +25,54 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
-ERROR_DESCRIPTIONS = {
-    "400": "Invalid input (`invalid`, `malformed_body`), a field-level message per offending field.",
-    "401": "No or an invalid access token (`not_authenticated`, `authentication_failed`).",
-    "403": "The caller's role in the home is too low (`role_required`, `role_not_assignable`).",
-    "404": "No such object, or one in a home the caller is not a member of (`not_found`).",
-    "409": "A domain rule refused the change (e.g. `hub_room_limit`, `email_taken`).",
-    "413": "The request body is larger than MAX_BODY_BYTES (`body_too_large`).",
-    "415": "The body is not JSON (`unsupported_media_type`).",
-    "429": "Too many attempts (`throttled`); see Retry-After.",
-}
-
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-class AutoSchema(SpectacularAutoSchema):
-    """Adds the error responses each operation can give, in the one error shape."""
+def _describe(codes) -> str:
+    return " ".join(f"`{code.value}`: {code.meaning}" for code in codes)
 
-    def _error_codes(self) -> list[str]:
+
+class AutoSchema(SpectacularAutoSchema):
+    """Adds the error responses each operation can give, in the one error shape, described
+    from the error catalogue (veahome.error_codes).
+
+    The shared codes follow from the operation (authenticated, has a body, throttled); the
+    domain codes an operation can answer come from its view's `error_codes`, a mapping of
+    action or method name (`"*"` for all) to catalogued codes.
+    """
+
+    def _view_codes(self) -> list[ErrorCode]:
+        declared = getattr(self.view, "error_codes", {})
+        action = getattr(self.view, "action", None) or self.method.lower()
+        return [*declared.get("*", ()), *declared.get(action, ())]
+
+    def _error_codes(self) -> dict[int, list[ErrorCode]]:
         view = self.view
         public = any(isinstance(p, AllowAny) for p in view.get_permissions())
-        codes = ["400", "404"]
-        if not public or self.method in BODY_METHODS or self.method == "DELETE":
-            codes.append("401")
+        has_body = self.method in BODY_METHODS and self.get_request_serializer() is not None
+        codes = [ApiError.INVALID, ApiError.NOT_FOUND]
+        if has_body:
+            codes += [ApiError.MALFORMED_BODY, ApiError.BODY_TOO_LARGE, ApiError.UNSUPPORTED_MEDIA_TYPE]
         if not public:
-            codes.append("403")
-        if self.method in BODY_METHODS or self.method == "DELETE":
-            codes.append("409")
-        if self.method in BODY_METHODS and self.get_request_serializer() is not None:
-            codes += ["413", "415"]
+            codes += [ApiError.NOT_AUTHENTICATED, ApiError.AUTHENTICATION_FAILED, HomeError.ROLE_REQUIRED]
         if getattr(view, "throttle_classes", None):
-            codes.append("429")
-        return sorted(set(codes))
+            codes.append(ApiError.THROTTLED)
+        by_status: dict[int, list[ErrorCode]] = {}
+        for code in codes + self._view_codes():
+            if code not in by_status.setdefault(code.status, []):
+                by_status[code.status].append(code)
+        return dict(sorted(by_status.items()))
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        for code in self._error_codes():
-            if code not in responses:
-                response = self._get_response_for_code(ErrorSerializer, code)
-                response["description"] = ERROR_DESCRIPTIONS[code]
-                responses[code] = response
+        for status, codes in self._error_codes().items():
+            key = str(status)
+            if key not in responses:
+                response = self._get_response_for_code(ErrorSerializer, key)
+                response["description"] = _describe(codes)
+                responses[key] = response
         return responses
 
 

@@ -4,24 +4,32 @@ from rest_framework import exceptions, generics, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from devices import services
+from devices.errors import DeviceError
+from devices.models import Device, DeviceGroup
+from devices.selectors import groups_with_members
 from homes.api.mixins import HomeScopedViewSet, parse_uuid
 from homes.scoping import Role
 from hubs.api.views import HubScopedMixin
+from hubs.errors import HubError
 from hubs.models import Hub
 from veahome.prepared import PreparedSelect
 
-from devices import services
-from devices.models import Device, DeviceGroup
-from devices.selectors import groups_with_members
-
 from .filters import DeviceFilter
 from .serializers import (
-    ControlResultSerializer, ControlSerializer, DeviceGroupSerializer, DeviceSerializer, DeviceUpdateSerializer,
-    LearnSerializer, LearnSessionSerializer,
+    ControlResultSerializer,
+    ControlSerializer,
+    DeviceGroupSerializer,
+    DeviceSerializer,
+    DeviceUpdateSerializer,
+    LearnSerializer,
+    LearnSessionSerializer,
 )
 
 
 class DeviceViewSet(HomeScopedViewSet):
+    error_codes = {"control": [DeviceError.NOT_CONTROLLABLE, DeviceError.NO_HUB, DeviceError.SIGNAL_NOT_LEARNED, HubError.UNREACHABLE]}
+
     queryset = Device.objects.all()
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilter
@@ -86,6 +94,8 @@ class DeviceGroupViewSet(HomeScopedViewSet):
 
 class LearnView(HubScopedMixin, generics.GenericAPIView):
     """`POST hubs/{hubId}/devices/{deviceId}/learn`: the hub listens for one remote button."""
+
+    error_codes = {"post": [DeviceError.NOT_LEARNABLE, HubError.UNREACHABLE]}
 
     hub_url_kwarg = "hub_id"
     write_role = Role.MEMBER

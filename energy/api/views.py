@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from devices.models import Device
 from energy import history, periods, selectors, services
+from energy.errors import EnergyError
 from energy.models import Budget, Tariff
 from homes.api.mixins import HomeScopedMixin, HomeScopedViewSet, parse_uuid
 from homes.models import Room
@@ -24,6 +25,7 @@ from .serializers import (
     IngestionTokenSerializer,
     TariffSerializer,
 )
+
 
 def _query(serializer_class, view):
     serializer = serializer_class(data=view.request.query_params.dict(), context=view.get_serializer_context())
@@ -76,6 +78,8 @@ def _device(view, device_id) -> Device:
 
 @extend_schema(parameters=[HistoryQuerySerializer], responses={200: dict})
 class DeviceHistoryView(_HomeView):
+    error_codes = {"get": [EnergyError.TOO_MANY_POINTS]}
+
     def get(self, request, *args, **kwargs):
         device = _device(self, kwargs["device_id"])
         query = _query(HistoryQuerySerializer, self)
@@ -85,11 +89,18 @@ class DeviceHistoryView(_HomeView):
                 interval=query["interval"], fields=query.get("fields"),
             )
         except history.TooManyPoints as exc:
-            raise ApplicationError("too_many_points", str(exc), fields={"interval": [str(exc)]}, status_code=400) from None
+            raise ApplicationError(EnergyError.TOO_MANY_POINTS, str(exc), fields={"interval": [str(exc)]}) from None
         return Response(data)
 
 
 class TariffViewSet(HomeScopedViewSet):
+    error_codes = {
+        "create": [EnergyError.TARIFF_EXISTS],
+        "update": [EnergyError.TARIFF_EXISTS, EnergyError.TARIFF_IN_EFFECT, EnergyError.TARIFF_IN_PAST],
+        "partial_update": [EnergyError.TARIFF_EXISTS, EnergyError.TARIFF_IN_EFFECT, EnergyError.TARIFF_IN_PAST],
+        "destroy": [EnergyError.TARIFF_IN_EFFECT],
+    }
+
     queryset = Tariff.objects.all()
     serializer_class = TariffSerializer
     write_role = Role.ADMIN

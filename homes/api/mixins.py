@@ -5,9 +5,10 @@ from django.utils.functional import cached_property
 from rest_framework import exceptions, viewsets
 
 from homes.authentication import TokenUser
+from homes.errors import HomeError
 from homes.models import Home, Membership
-from homes.selectors import membership_in_home
 from homes.scoping import Role, role_at_least
+from homes.selectors import membership_in_home
 from veahome.errors import ApplicationError
 from veahome.prepared import PreparedList, PreparedSelect
 
@@ -23,9 +24,8 @@ def parse_uuid(value) -> uuid.UUID:
 def require_role(membership_role: str | None, required: str) -> None:
     if not role_at_least(membership_role, required):
         raise ApplicationError(
-            "role_required",
+            HomeError.ROLE_REQUIRED,
             f"This needs the {required} role in this home or higher.",
-            status_code=403,
         )
 
 

@@ -12,9 +12,12 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from homes import services
+from homes.errors import AccountError, HomeError
 from homes.models import Membership, Room, User
 from homes.scoping import Role
 from homes.selectors import homes_for_user
+from hubs.errors import HubError
+from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 
 from .mixins import HomeScopedMixin
@@ -58,6 +61,8 @@ def auth_payload(user: User, refresh: RefreshToken | None = None) -> dict:
 
 
 class RegisterView(APIView):
+    error_codes = {"post": [AccountError.EMAIL_TAKEN]}
+
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [AuthThrottle]
@@ -71,6 +76,8 @@ class RegisterView(APIView):
 
 
 class LoginView(APIView):
+    error_codes = {"post": [ApiError.INVALID_CREDENTIALS]}
+
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [AuthThrottle]
@@ -83,7 +90,7 @@ class LoginView(APIView):
             request, email=serializer.validated_data["email"].lower(), password=serializer.validated_data["password"]
         )
         if user is None:
-            raise ApplicationError("invalid_credentials", "Invalid email or password.", status_code=401)
+            raise ApplicationError(ApiError.INVALID_CREDENTIALS, "Invalid email or password.")
         return Response(auth_payload(user))
 
 
@@ -95,6 +102,8 @@ class MeView(APIView):
 
 
 class RefreshView(APIView):
+    error_codes = {"post": [AccountError.TOKEN_INVALID]}
+
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [AuthThrottle]
@@ -111,7 +120,7 @@ class RefreshView(APIView):
             old.blacklist()  # rotation: the old refresh token is spent
             new = RefreshToken.for_user(user)
         except TokenError:
-            raise ApplicationError("token_invalid", "The refresh token is invalid or expired.", status_code=401) from None
+            raise ApplicationError(AccountError.TOKEN_INVALID, "The refresh token is invalid or expired.") from None
         return Response(TokenPairSerializer({"token": str(new.access_token), "refresh_token": str(new)}).data)
 
 
@@ -129,13 +138,15 @@ class LogoutView(APIView):
             token.blacklist()
         except TokenError:
             raise ApplicationError(
-                "token_invalid", "The refresh token is invalid.", fields={"refreshToken": ["invalid"]}, status_code=400
+                ApiError.INVALID, "The refresh token is invalid.", fields={"refreshToken": ["invalid"]}
             ) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class HomeViewSet(HomeScopedMixin, viewsets.ModelViewSet):
     """`homes` and `homes/{homeId}`: list and create are the user's own; the rest is scoped."""
+
+    error_codes = {"destroy": [HubError.BROKER_UNAVAILABLE]}
 
     serializer_class = HomeSerializer
     home_url_kwarg = "pk"
@@ -215,6 +226,13 @@ class RoomViewSet(HomeScopedMixin, viewsets.ModelViewSet):
 
 class MemberViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The household: owners and admins manage it; anyone may leave."""
+
+    error_codes = {
+        "create": [HomeError.USER_NOT_FOUND, HomeError.ALREADY_MEMBER, HomeError.ROLE_NOT_ASSIGNABLE],
+        "update": [HomeError.ROLE_NOT_ASSIGNABLE],
+        "partial_update": [HomeError.ROLE_NOT_ASSIGNABLE],
+        "destroy": [HomeError.OWNER_CANNOT_LEAVE, HomeError.ROLE_NOT_ASSIGNABLE],
+    }
 
     queryset = Membership.objects.select_related("user")
     serializer_class = MemberSerializer

@@ -13,9 +13,11 @@ from homes.api.mixins import HomeScopedMixin, parse_uuid, require_role
 from homes.models import Membership
 from homes.scoping import Role
 from hubs import broker, services
+from hubs.errors import HubError
 from hubs.models import Hub, HubRoom
 from hubs.mqtt import topics
 from hubs.mqtt.publisher import broker_params
+from veahome.error_codes import ApiError
 
 from .serializers import (
     HubPairResponseSerializer,
@@ -58,6 +60,13 @@ class HubViewSet(
     HubScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     """`hubs/{hubId}` (DELETE unpairs), `hubs/{hubId}/status`, `/rooms`, `/wifi`, `/unpair`."""
+
+    error_codes = {
+        "destroy": [HubError.BROKER_UNAVAILABLE],
+        "unpair": [HubError.BROKER_UNAVAILABLE],
+        "wifi": [HubError.UNREACHABLE],
+        "rooms": [HubError.ROOM_LIMIT, HubError.DUPLICATE_ROOM, HubError.ROOM_NOT_IN_HOME],
+    }
 
     queryset = hubs_with_slots()
     serializer_class = HubSerializer
@@ -102,6 +111,8 @@ class HubViewSet(
 class HubPairView(APIView):
     """`POST hub/pair {qrCode, homeId}`: claim an unpaired hub for a home the caller administers."""
 
+    error_codes = {"post": [HubError.INVALID_QR_CODE, HubError.NOT_FOUND, HubError.PAIRED_ELSEWHERE]}
+
     @extend_schema(request=HubPairSerializer, responses={200: HubPairResponseSerializer, 201: HubPairResponseSerializer})
     def post(self, request):
         serializer = HubPairSerializer(data=request.data)
@@ -135,6 +146,8 @@ class ProvisionThrottle(SimpleRateThrottle):
 class HubProvisionView(APIView):
     """`POST hub/provision {serial, factorySecret}`: called by a hub, not the app. Rotates and
     returns the hub's broker credentials (the password is shown once)."""
+
+    error_codes = {"post": [ApiError.INVALID_CREDENTIALS, HubError.NOT_PAIRED, HubError.BROKER_UNAVAILABLE]}
 
     permission_classes = [AllowAny]
     authentication_classes = []
