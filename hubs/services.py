@@ -14,6 +14,7 @@ from hubs.errors import HubError
 from realtime import publish
 from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
+from veahome.logsafe import untrusted
 from veahome.services import model_update, row_lock
 
 from . import broker
@@ -164,7 +165,7 @@ def hub_provision(*, serial: str, factory_secret: str) -> tuple[Hub, str]:
     hub = Hub.objects.select_for_update().filter(serial_number=serial).first()
     encoded = hub.factory_secret_hash if hub is not None and hub.factory_secret_hash else _decoy_hash()
     if not check_password(factory_secret, encoded) or hub is None or not hub.factory_secret_hash:
-        logger.warning("hub provisioning refused for serial %r", serial)
+        logger.warning("hub provisioning refused for serial %s", untrusted(serial))
         raise ApplicationError(ApiError.INVALID_CREDENTIALS, "Unknown serial number or wrong factory secret.")
     if hub.home_id is None:
         raise ApplicationError(

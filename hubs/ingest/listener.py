@@ -25,6 +25,7 @@ from hubs.mqtt import topics
 from hubs.mqtt.publisher import broker_params
 
 from veahome import health
+from veahome.logsafe import untrusted
 
 from . import messages, services
 
@@ -160,7 +161,7 @@ class Listener:
             try:
                 reports.append(messages.parse(raw))
             except messages.Rejected as exc:
-                logger.warning("skipped message on %s: %s", raw.topic[:200], exc)
+                logger.warning("skipped message on %s: %s", untrusted(raw.topic), exc)
                 self.stats[f"rejected.{exc.reason}"] += 1
         if not self._apply(reports):
             return  # stopping while the database is away: the broker keeps them for next time
@@ -194,7 +195,7 @@ class Listener:
                 self._count(services.ingest([report]))
             except Exception:
                 # One bad report must not stop the stream: log it, count it, move on.
-                logger.exception("skipped %s report on %s after an error", report.kind, report.raw.topic)
+                logger.exception("skipped %s report on %s after an error", report.kind, untrusted(report.raw.topic))
                 self.stats["rejected.error"] += 1
                 close_old_connections()
 

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from hubs.mqtt import topics
+from veahome.logsafe import untrusted
 
 # Reports claiming to come from further ahead than this are clock errors, not the future.
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
@@ -42,7 +43,11 @@ class Report:
 
 
 class Rejected(Exception):
+    """A report that is skipped; `detail` may quote what the hub sent, so it is kept escaped
+    and bounded (veahome.logsafe) for the log line it ends up in."""
+
     def __init__(self, reason: str, detail: str = ""):
+        detail = untrusted(detail) if detail else ""
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
@@ -54,7 +59,7 @@ def _uuid(value: str | None, what: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise Rejected(f"unknown_{what}", f"{what} id {value[:64]!r} is not a UUID") from None
+        raise Rejected(f"unknown_{what}", f"{what} id '{value[:64]}' is not a UUID") from None
 
 
 def parse_ts(value, received_at: datetime.datetime) -> tuple[datetime.datetime, bool]:
@@ -72,7 +77,7 @@ def parse_ts(value, received_at: datetime.datetime) -> tuple[datetime.datetime, 
             if ts.tzinfo is None:
                 ts = ts.replace(tzinfo=datetime.timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise Rejected("bad_timestamp", f"ts {str(value)[:40]!r}") from None
+        raise Rejected("bad_timestamp", f"ts '{str(value)[:40]}'") from None
     if ts - received_at > MAX_CLOCK_SKEW:
         raise Rejected("bad_timestamp", f"ts {ts.isoformat()} is in the future")
     return ts, True
@@ -81,13 +86,13 @@ def parse_ts(value, received_at: datetime.datetime) -> tuple[datetime.datetime, 
 def parse(raw: Raw) -> Report:
     incoming = topics.parse(raw.topic)
     if incoming is None:
-        raise Rejected("unknown_topic", raw.topic[:200])
+        raise Rejected("unknown_topic", raw.topic)
     if len(raw.payload) > MAX_PAYLOAD_BYTES:
         raise Rejected("too_large", f"{len(raw.payload)} bytes")
     try:
         body = json.loads(raw.payload)
     except (ValueError, UnicodeDecodeError):
-        raise Rejected("malformed_json", raw.payload[:80].decode("utf-8", "replace")) from None
+        raise Rejected("malformed_json", raw.payload[:80]) from None
     if not isinstance(body, dict):
         raise Rejected("malformed_json", "payload is not a JSON object")
     hub_id = _uuid(incoming.hub_id, "hub")

@@ -27,6 +27,7 @@ from devices.services import device_event
 from hubs.models import Hub
 from hubs.services import hub_event
 from realtime.events import publish_many
+from veahome.logsafe import untrusted
 
 from .messages import Rejected, Report
 
@@ -322,7 +323,7 @@ HANDLERS: dict[str, Callable[[Batch, Report], bool]] = {
 
 
 def _log_rejected(report: Report, exc: Rejected) -> None:
-    logger.warning("skipped %s report on %s: %s", report.kind, report.raw.topic if report.raw else "-", exc)
+    logger.warning("skipped %s report on %s: %s", report.kind, untrusted(report.raw.topic) if report.raw else "-", exc)
 
 
 @transaction.atomic

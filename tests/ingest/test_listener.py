@@ -1,6 +1,7 @@
 """The ingest listener: reports of every kind, bad input skipped and counted, redeliveries
 harmless, hub presence, IR/RF learning."""
 import json
+import logging
 
 import paho.mqtt.client as paho
 import pytest
@@ -73,6 +74,26 @@ def test_bad_reports_are_counted_and_skipped_and_the_loop_goes_on(setup, listene
     plug.refresh_from_db()
     assert lamp.is_active is True and float(lamp.value) == 40.0
     assert plug.is_active is False
+
+
+def test_a_hub_cannot_forge_log_lines(setup, listener, raw_hub, caplog):
+    hub, lamp = setup["hub"], setup["lamp"]
+    running = listener()
+    forged = b'{"state": 1\n2026-12-03 10:00:00 ERROR hubs.ingest: all hubs offline \x1b[31m\x00' + b"x" * 5000
+
+    with caplog.at_level(logging.WARNING, logger="hubs.ingest"):
+        raw_hub(state_topic(hub, lamp), forged)
+        # Mosquitto refuses control characters in topics; a line separator passes.
+        raw_hub(topics.device_report(hub.pk, "line\u2028break", "state"), {"state": {}})
+        wait_until(lambda: running.stats["rejected.malformed_json"] + running.stats["rejected.unknown_topic"]
+                   + running.stats["rejected.unknown_device"] >= 2)
+
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("hubs.ingest") and "skipped" in r.getMessage()]
+    assert len(lines) == 2, lines
+    for line in lines:
+        assert not any(ch in line for ch in "\n\r\x1b\x00\u2028"), line
+        assert len(line) < 800
+    assert "\\n2026-12-03 10:00:00 ERROR" in lines[0]  # still readable, escaped
 
 
 def test_a_redelivered_report_changes_nothing(setup, listener, raw_hub, feed):
