@@ -10,11 +10,10 @@ from django.utils import timezone
 from automations.models import Automation, Scene
 from devices.models import Device
 from hubs.models import Hub
-from veahome.admin_display import ServiceBackedAdmin, admin_link, count_of, related_link
+from veahome.admin_display import ReadOnlyAdmin, ServiceBackedAdmin, admin_link, count_of, related_link
 
-from . import services
-
-from .models import Home, Membership, Room, User
+from . import services, sessions
+from .models import Home, Membership, RefreshSession, Room, User
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -239,3 +238,22 @@ class RoomAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     @admin.display(description="devices", ordering="_device_count")
     def device_count(self, room):
         return room._device_count
+
+
+@admin.register(RefreshSession)
+class RefreshSessionAdmin(ReadOnlyAdmin):
+    """Signed-in apps of a customer. Only token ids are stored, never tokens; "log out" ends
+    the selected sessions through homes.sessions as the app's own logout would."""
+
+    list_display = ("user", "created_at", "last_used_at", "rotations", "expires_at", "revoked_at", "revoked_reason")
+    list_filter = ("revoked_reason",)
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    fields = ("user", "created_at", "last_used_at", "rotations", "expires_at", "revoked_at", "revoked_reason")
+    readonly_fields = fields
+    actions = ["log_out"]
+
+    @admin.action(description="Log out the selected sessions")
+    def log_out(self, request, queryset):
+        ended = sessions.sessions_revoke(queryset, reason=RefreshSession.Reason.LOGOUT)
+        self.message_user(request, f"{ended} session(s) logged out.")

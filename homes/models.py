@@ -124,3 +124,33 @@ class Room(BaseModel):
 
     def __str__(self):
         return self.name
+
+
+class RefreshSession(BaseModel):
+    """One signed-in app: the family of refresh tokens that rotation hands on from one login.
+
+    Only the current token's id (`jti`) is kept, never a token. A token of the family that
+    is not the current one has been rotated already: presenting it again means it was copied,
+    and the whole family is revoked (homes.sessions).
+    """
+
+    class Reason(models.TextChoices):
+        LOGOUT = "logout", "Logged out"
+        LOGOUT_ALL = "logout_all", "Logged out everywhere"
+        PASSWORD_CHANGE = "password_change", "Password changed"
+        REUSE = "reuse", "A rotated refresh token was presented again"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_sessions")
+    jti = models.CharField(max_length=64, help_text="id of the family's current refresh token")
+    rotations = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="refresh_session_user_open")]
+
+    def __str__(self):
+        return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"

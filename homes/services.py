@@ -7,13 +7,25 @@ from realtime import publish
 from veahome.errors import ApplicationError
 from veahome.services import model_update
 
-from .models import Home, Membership, Room, User
+from .models import Home, Membership, RefreshSession, Room, User
 from .scoping import Role
 
 DEFAULT_HOME_NAME = "My Home"
 
 
 @transaction.atomic
+@transaction.atomic
+def user_password_change(*, user: User, new_password: str):
+    """Set a new password and end every session of the account (each app must log in again);
+    returns the refresh token of a new session for the app that asked."""
+    from .sessions import session_start, sessions_end_all
+
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    sessions_end_all(user=user, reason=RefreshSession.Reason.PASSWORD_CHANGE)
+    return session_start(user=user)
+
+
 def user_register(*, name: str, email: str, password: str) -> tuple[User, Home]:
     """Create the account and, as the app expects, a first home called "My Home"."""
     email = email.strip().lower()

@@ -13,6 +13,7 @@ SUPPORT_GROUP = "Support"
 SUPPORT_PERMISSIONS = {
     "homes": {
         "user": ("view", "change"), "home": ("view", "change"), "membership": ("view",), "room": ("view", "change"),
+        "refreshsession": ("view",),
     },
     "hubs": {"hub": ("view", "change"), "hubroom": ("view",)},
     "devices": {

@@ -2,6 +2,7 @@
 import zoneinfo
 
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from homes.models import Home, Membership, Room, User
@@ -61,6 +62,21 @@ class RegisterSerializer(serializers.Serializer):
 class LoginSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=255)
     password = StrictCharField(max_length=128, write_only=True)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = StrictCharField(max_length=128, write_only=True, style={"input_type": "password"})
+    new_password = StrictCharField(min_length=6, max_length=128, write_only=True, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        user = self.context["user"]
+        if not user.check_password(attrs["current_password"]):
+            raise serializers.ValidationError({"current_password": ["Not your current password."]})
+        try:
+            password_validation.validate_password(attrs["new_password"], user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"new_password": list(exc.messages)}) from None
+        return attrs
 
 
 class RefreshSerializer(serializers.Serializer):

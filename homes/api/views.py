@@ -8,10 +8,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from homes import services
+from homes import services, sessions
 from homes.errors import AccountError, HomeError
 from homes.models import Membership, Room, User
 from homes.scoping import Role
@@ -30,6 +29,7 @@ from .serializers import (
     MemberCreateSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
+    PasswordChangeSerializer,
     MeResponseSerializer,
     RefreshSerializer,
     RegisterSerializer,
@@ -50,8 +50,14 @@ class AuthThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+def no_store(response: Response) -> Response:
+    """Token responses must not be kept by any cache between the server and the app."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def auth_payload(user: User, refresh: RefreshToken | None = None) -> dict:
-    refresh = refresh or RefreshToken.for_user(user)
+    refresh = refresh or sessions.session_start(user=user)
     homes = list(homes_for_user(user))
     data = AuthResponseSerializer(
         {"token": str(refresh.access_token), "refresh_token": str(refresh), "user": user, "homes": homes},
@@ -72,7 +78,7 @@ class RegisterView(APIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user, _home = services.user_register(**serializer.validated_data)
-        return Response(auth_payload(user), status=status.HTTP_201_CREATED)
+        return no_store(Response(auth_payload(user), status=status.HTTP_201_CREATED))
 
 
 class LoginView(APIView):
@@ -91,7 +97,7 @@ class LoginView(APIView):
         )
         if user is None:
             raise ApplicationError(ApiError.INVALID_CREDENTIALS, "Invalid email or password.")
-        return Response(auth_payload(user))
+        return no_store(Response(auth_payload(user)))
 
 
 class MeView(APIView):
@@ -112,35 +118,47 @@ class RefreshView(APIView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            old = RefreshToken(serializer.validated_data["refresh_token"])
-            user = User.objects.filter(pk=old.payload.get("user_id"), is_active=True).first()
-            if user is None:
-                raise TokenError("user inactive")
-            old.blacklist()  # rotation: the old refresh token is spent
-            new = RefreshToken.for_user(user)
-        except TokenError:
-            raise ApplicationError(AccountError.TOKEN_INVALID, "The refresh token is invalid or expired.") from None
-        return Response(TokenPairSerializer({"token": str(new.access_token), "refresh_token": str(new)}).data)
+        _user, new = sessions.session_refresh(raw=serializer.validated_data["refresh_token"])
+        return no_store(Response(TokenPairSerializer({"token": str(new.access_token), "refresh_token": str(new)}).data))
 
 
 class LogoutView(APIView):
+    """`POST auth/logout {refreshToken}`: end the session that token belongs to."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=RefreshSerializer, responses={204: None})
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            token = RefreshToken(serializer.validated_data["refresh_token"])
-            if str(token.payload.get("user_id")) != str(request.user.pk):
-                raise TokenError("not this user's token")
-            token.blacklist()
-        except TokenError:
-            raise ApplicationError(
-                ApiError.INVALID, "The refresh token is invalid.", fields={"refreshToken": ["invalid"]}
-            ) from None
+        sessions.session_end(user=request.user, raw=serializer.validated_data["refresh_token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """`POST auth/logout-all`: end every session of the account (a lost phone)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        sessions.sessions_end_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordView(APIView):
+    """`POST auth/password {currentPassword, newPassword}`: change the password; every other
+    session ends, and the answer is a new token pair for this app."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairSerializer})
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data, context={"user": request.user})
+        serializer.is_valid(raise_exception=True)
+        refresh = services.user_password_change(user=request.user, new_password=serializer.validated_data["new_password"])
+        return no_store(Response(TokenPairSerializer({"token": str(refresh.access_token), "refresh_token": str(refresh)}).data))
 
 
 class HomeViewSet(HomeScopedMixin, viewsets.ModelViewSet):
