@@ -26,7 +26,7 @@ ERROR_DESCRIPTIONS = {
     "401": "No or an invalid access token (`not_authenticated`, `authentication_failed`).",
     "403": "The caller's role in the home is too low (`role_required`, `role_not_assignable`).",
     "404": "No such object, or one in a home the caller is not a member of (`not_found`).",
-    "409": "A domain rule refused the change (e.g. `hub_room_limit`, `email_taken`).",
+    "409": "A domain rule refused the change (e.g. `hub_room_limit`, `home_limit`, `email_taken`).",
     "413": "The request body is larger than MAX_BODY_BYTES (`body_too_large`).",
     "415": "The body is not JSON (`unsupported_media_type`).",
     "429": "Too many attempts (`throttled`); see Retry-After.",

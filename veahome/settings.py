@@ -261,6 +261,16 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["veahome.renderers.CamelCaseJSONRenderer"]
 REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["veahome.api.FilterBackend"]
 
+# What one home may hold (a create beyond it is a 409 `home_limit`; docs/api.md).
+HOME_MAX_DEVICES = env.int("HOME_MAX_DEVICES", default=500)
+HOME_MAX_SCENES = env.int("HOME_MAX_SCENES", default=200)
+HOME_MAX_SCHEDULES = env.int("HOME_MAX_SCHEDULES", default=200)
+HOME_MAX_AUTOMATIONS = env.int("HOME_MAX_AUTOMATIONS", default=200)
+HOME_MAX_DEVICE_GROUPS = env.int("HOME_MAX_DEVICE_GROUPS", default=100)
+# Largest client JSON document (scene states, schedule and automation documents, layout,
+# signal mappings), in bytes of compact UTF-8 JSON.
+JSON_DOCUMENT_MAX_BYTES = env.int("JSON_DOCUMENT_MAX_BYTES", default=65_536)
+
 # --- Live updates (realtime/) ---
 # The pub/sub layer: a publish is one Redis PUBLISH per home, fanned out inside each web
 # process, instead of one list push per socket (bench/realtime_fanout.py, docs/websocket.md).

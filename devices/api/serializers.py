@@ -6,7 +6,9 @@ from devices.models import Device, DeviceCategory, DeviceGroup, DeviceType
 from homes.api.fields import InHomeField
 from homes.models import Room
 from hubs.models import Hub
-from veahome.api import ModelSerializer, StrictBooleanField, StrictCharField, StrictDecimalField, StrictFloatField
+from veahome.api import (
+    ModelSerializer, StrictBooleanField, StrictCharField, StrictDecimalField, StrictFloatField, check_document_size,
+)
 
 
 class SignalMappingsField(serializers.DictField):
@@ -20,6 +22,7 @@ class SignalMappingsField(serializers.DictField):
         bad = [k for k in value if not (1 <= len(k) <= 64)]
         if bad:
             raise serializers.ValidationError("action names are 1 to 64 characters")
+        check_document_size(value)
         return value
 
 
