@@ -290,9 +290,9 @@ REALTIME_AUTH_TIMEOUT = env.float("REALTIME_AUTH_TIMEOUT", default=5.0)
 REALTIME_HEARTBEAT_TIMEOUT = env.float("REALTIME_HEARTBEAT_TIMEOUT", default=60.0)
 # Off by default: a token in a URL ends up in proxies' logs.
 REALTIME_QUERY_TOKEN = env.bool("REALTIME_QUERY_TOKEN", default=False)
-REALTIME_ALLOWED_ORIGINS = env.list(
-    "REALTIME_ALLOWED_ORIGINS", default=[*ALLOWED_HOSTS, *CORS_ALLOWED_ORIGINS, *CSRF_TRUSTED_ORIGINS]
-)
+# Browser origins admitted on /ws, compared exactly (realtime/origin.py); empty: the server's
+# own origin and hosts ALLOWED_HOSTS names literally (its `*` admits no one).
+REALTIME_ALLOWED_ORIGINS = env.list("REALTIME_ALLOWED_ORIGINS", default=[])
 
 # --- Device control, learning and the MQTT ingest listener ---
 # A command no state report confirms within this many seconds is marked expired.
