@@ -147,6 +147,15 @@ class StrictEmailField(serializers.EmailField):
         return super().to_internal_value(data)
 
 
+class StrictUUIDField(serializers.UUIDField):
+    """DRF reads a JSON number (and so `true`) as a UUID's integer value; an id is text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class StrictURLField(serializers.URLField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
