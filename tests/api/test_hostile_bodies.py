@@ -119,12 +119,6 @@ def ids(world):
     }
 
 
-@pytest.fixture(autouse=True)
-def _no_throttles(settings):
-    settings.HUB_PROVISION_THROTTLE_RATE = "100000/min"
-    settings.ENERGY_INGEST_THROTTLE_RATE = "100000/min"
-
-
 @pytest.mark.parametrize("method,path,props", OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
 def test_hostile_values_are_a_4xx_naming_the_field_and_store_nothing(method, path, props, api, world, ids):
     url = path.format(**{name: value for name, value in ids.items() if "{" + name + "}" in path})
