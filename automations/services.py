@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from homes.models import Home
 from realtime import publish
-from veahome.services import model_update
+from veahome.services import home_limit_check, model_update
 
 from .models import Automation, Scene, Schedule
 from .timing import next_run_at
@@ -18,6 +18,7 @@ def _event(kind: str, obj) -> dict:
 
 @transaction.atomic
 def scene_create(*, home: Home, **fields) -> Scene:
+    home_limit_check(home=home, model=Scene, what="scenes")
     scene = Scene.objects.create(home=home, **fields)
     publish(home.pk, "scene:created", _event("scene", scene))
     return scene
@@ -51,6 +52,7 @@ WHEN_FIELDS = ("time", "days", "enabled")
 
 @transaction.atomic
 def schedule_create(*, home: Home, **fields) -> Schedule:
+    home_limit_check(home=home, model=Schedule, what="schedules")
     schedule = Schedule(home=home, **fields)
     schedule.next_run_at = _schedule_next(schedule)
     schedule.save()
@@ -91,6 +93,7 @@ def schedules_reschedule_home(*, home: Home, now: datetime.datetime | None = Non
 
 @transaction.atomic
 def automation_create(*, home: Home, **fields) -> Automation:
+    home_limit_check(home=home, model=Automation, what="automations")
     automation = Automation.objects.create(home=home, **fields)
     publish(home.pk, "automation:created", _event("automation", automation))
     return automation

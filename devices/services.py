@@ -15,7 +15,7 @@ from hubs.mqtt import publisher
 from realtime import publish
 from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
-from veahome.services import model_update, row_lock
+from veahome.services import home_limit_check, model_update, row_lock
 
 from . import capabilities, history
 from .models import Command, Device, DeviceGroup, DeviceGroupMember, LearnSession
@@ -41,6 +41,7 @@ def device_event(device: Device) -> dict:
 
 @transaction.atomic
 def device_create(*, home: Home, **fields) -> Device:
+    home_limit_check(home=home, model=Device, what="devices")
     device = Device.objects.create(home=home, **fields)
     publish(home.pk, "device:created", device_event(device))
     return device
@@ -99,6 +100,7 @@ def _group_event(group: DeviceGroup, devices: list[Device] | None) -> dict:
 
 @transaction.atomic
 def group_create(*, home: Home, name: str, devices: list[Device], icon: str = "") -> DeviceGroup:
+    home_limit_check(home=home, model=DeviceGroup, what="device groups")
     group = DeviceGroup.objects.create(home=home, name=name, icon=icon)
     _set_members(group, devices)
     publish(home.pk, "group:created", _group_event(group, devices))

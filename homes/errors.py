@@ -13,3 +13,4 @@ class HomeError(ErrorCode):
     USER_NOT_FOUND = "user_not_found", 400, "No account uses this email."
     ALREADY_MEMBER = "already_member", 409, "This person is already a member of the home."
     OWNER_CANNOT_LEAVE = "owner_cannot_leave", 409, "The owner cannot be removed from the home."
+    HOME_LIMIT = "home_limit", 409, "The home holds as many of these as it may (HOME_MAX_* settings; docs/api.md, Limits)."

@@ -9,6 +9,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from veahome import parsers
+
 from . import store
 from .auth import SUBPROTOCOL, authenticate, is_member, parse_home_id, query, token_from_scope
 from .events import home_group
@@ -149,7 +151,7 @@ class HomeFeedConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         self.last_heard = asyncio.get_running_loop().time()
         try:
-            message = json.loads(text_data or "")
+            message = parsers.loads(text_data or "")
             action = message.get("action")
         except (ValueError, AttributeError):
             message, action = {}, None

@@ -100,7 +100,7 @@ def _future_tariff(w):
 def _budget(w):
     from energy.models import Budget
 
-    Budget.objects.get_or_create(home=w["home"], defaults={"kind": "kwh", "amount": "300"})
+    Budget.objects.get_or_create(home=w["home"], defaults={"kind": "kwh", "amount": 300})
     return f"{H(w)}/budget"
 
 
@@ -108,12 +108,12 @@ endpoint("home energy", "get", lambda w: f"{H(w)}/energy")
 endpoint("room energy", "get", lambda w: f"{H(w)}/rooms/{w['living'].pk}/energy")
 endpoint("device history", "get", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/history")
 endpoint("tariffs list", "get", lambda w: f"{H(w)}/tariffs")
-endpoint("tariff create", "post", lambda w: f"{H(w)}/tariffs", lambda w: {"validFrom": "2030-01-01", "pricePerKwh": "0.21"}, role="admin")
+endpoint("tariff create", "post", lambda w: f"{H(w)}/tariffs", lambda w: {"validFrom": "2030-01-01", "pricePerKwh": 0.21}, role="admin")
 endpoint("tariff detail", "get", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}")
-endpoint("tariff update", "patch", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}", lambda w: {"pricePerKwh": "0.30"}, role="admin")
+endpoint("tariff update", "patch", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}", lambda w: {"pricePerKwh": 0.30}, role="admin")
 endpoint("tariff delete", "delete", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}", role="admin")
 endpoint("budget get", "get", lambda w: f"{H(w)}/budget")
-endpoint("budget set", "post", lambda w: f"{H(w)}/budget", lambda w: {"kind": "cost", "amount": "80.00"}, role="admin")
+endpoint("budget set", "post", lambda w: f"{H(w)}/budget", lambda w: {"kind": "cost", "amount": 80.00}, role="admin")
 endpoint("budget delete", "delete", _budget, role="admin")
 endpoint("ingestion token issue", "post", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")
 endpoint("ingestion token revoke", "delete", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")

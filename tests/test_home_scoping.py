@@ -36,3 +36,17 @@ def test_member_one_role_short_is_403(ep, world, as_role):
     response = ep.call(as_role(lower), world)
     assert response.status_code == 403, response.content
     assert response.json()["error"]["code"] == "role_required"
+
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=ids)
+def test_options_is_scoped_like_every_other_verb(ep, world, anon, outsider, as_role):
+    url = ep.url(world)
+    response = anon.options(url)
+    assert response.status_code == 401, response.content
+    assert response.json()["error"]["code"] == "not_authenticated"
+    response = outsider.options(url)
+    assert response.status_code == 404, response.content
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
+    response = as_role("guest").options(url)
+    assert response.status_code == 200, response.content

@@ -1,5 +1,8 @@
-"""Shared API building blocks: strict pagination, filters (and their backend) and JSON field types."""
+"""Shared API building blocks: strict pagination, filters (and their backend), JSON field types and size limits."""
+import json
+
 from django import forms
+from django.conf import settings
 from django.db import models
 from django_filters import rest_framework as filters
 from rest_framework import serializers
@@ -144,6 +147,15 @@ class StrictEmailField(serializers.EmailField):
         return super().to_internal_value(data)
 
 
+class StrictUUIDField(serializers.UUIDField):
+    """DRF reads a JSON number (and so `true`) as a UUID's integer value; an id is text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class StrictURLField(serializers.URLField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -151,7 +163,22 @@ class StrictURLField(serializers.URLField):
         return super().to_internal_value(data)
 
 
-# The project's model serializer: model fields map to the strict JSON types above. (No
+# Free text is bounded everywhere alike (docs/api.md "Limits"): a name is a label on a phone
+# screen, longer text is a note. The model serializer applies these to every text column.
+NAME_MAX_LENGTH = 100
+TEXT_MAX_LENGTH = 1000
+
+
+def check_document_size(value) -> None:
+    """A client's JSON document may take at most JSON_DOCUMENT_MAX_BYTES (stored, and sent in every list)."""
+    limit = settings.JSON_DOCUMENT_MAX_BYTES
+    encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    if len(encoded) > limit:
+        raise ValidationError(f"Must take at most {limit} bytes as JSON ({len(encoded)} given).")
+
+
+# The project's model serializer: model fields map to the strict JSON types above, and text
+# columns get the limits above (a column's own max_length when it is shorter). (No
 # docstring: drf-spectacular would print it as the description of every component.)
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
@@ -167,6 +194,13 @@ class ModelSerializer(serializers.ModelSerializer):
         models.DecimalField: StrictDecimalField,
         models.URLField: StrictURLField,
     }
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, StrictCharField) and not field_kwargs.get("read_only"):
+            cap = NAME_MAX_LENGTH if field_name == "name" else TEXT_MAX_LENGTH
+            field_kwargs["max_length"] = min(field_kwargs.get("max_length") or cap, cap)
+        return field_class, field_kwargs
 
 
 class StrictFloatField(serializers.FloatField):

@@ -1,8 +1,21 @@
-"""Write helpers every app's services share: updates that write only what they change."""
+"""Write helpers every app's services share: updates that write only what they change, row locks, per-home limits."""
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.http import Http404
+
+from homes.errors import HomeError
+from veahome.errors import ApplicationError
+
+# What a home may hold at most of each kind, by the setting that says how many (docs/api.md).
+HOME_LIMITS = {
+    "devices": "HOME_MAX_DEVICES",
+    "scenes": "HOME_MAX_SCENES",
+    "schedules": "HOME_MAX_SCHEDULES",
+    "automations": "HOME_MAX_AUTOMATIONS",
+    "device groups": "HOME_MAX_DEVICE_GROUPS",
+}
 
 
 def _stored(instance: models.Model, field: models.Field):
@@ -59,3 +72,18 @@ def row_lock(instance: models.Model) -> models.Model:
             if field.is_relation and field.is_cached(instance):
                 field.delete_cached_value(instance)
     return instance
+
+
+def home_limit_check(*, home: models.Model, model: type[models.Model], what: str) -> None:
+    """Refuse (409 `home_limit`) to add one more `model` row to a home that holds its limit.
+
+    Takes the home's row lock first, so concurrent creates in one home count one after the
+    other and cannot pass the limit together. FOR NO KEY UPDATE: the rows that merely refer
+    to the home (a command, a reading) still go ahead. Call inside the create's transaction.
+    """
+    limit = getattr(settings, HOME_LIMITS[what])
+    locked = type(home)._base_manager.select_for_update(no_key=True).filter(pk=home.pk).values_list("pk", flat=True)
+    if not list(locked):
+        raise Http404(f"{home._meta.verbose_name} not found")
+    if model._base_manager.filter(home_id=home.pk).count() >= limit:
+        raise ApplicationError(HomeError.HOME_LIMIT, f"A home holds at most {limit} {what}.")

@@ -125,7 +125,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["homes.authentication.LazyUserJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["veahome.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "veahome.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -267,6 +267,16 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["veahome.renderers.CamelCaseJSONRenderer"]
 REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["veahome.api.FilterBackend"]
 
+# What one home may hold (a create beyond it is a 409 `home_limit`; docs/api.md).
+HOME_MAX_DEVICES = env.int("HOME_MAX_DEVICES", default=500)
+HOME_MAX_SCENES = env.int("HOME_MAX_SCENES", default=200)
+HOME_MAX_SCHEDULES = env.int("HOME_MAX_SCHEDULES", default=200)
+HOME_MAX_AUTOMATIONS = env.int("HOME_MAX_AUTOMATIONS", default=200)
+HOME_MAX_DEVICE_GROUPS = env.int("HOME_MAX_DEVICE_GROUPS", default=100)
+# Largest client JSON document (scene states, schedule and automation documents, layout,
+# signal mappings), in bytes of compact UTF-8 JSON.
+JSON_DOCUMENT_MAX_BYTES = env.int("JSON_DOCUMENT_MAX_BYTES", default=65_536)
+
 # --- Live updates (realtime/) ---
 # The pub/sub layer: a publish is one Redis PUBLISH per home, fanned out inside each web
 # process, instead of one list push per socket (bench/realtime_fanout.py, docs/websocket.md).
@@ -286,9 +296,9 @@ REALTIME_AUTH_TIMEOUT = env.float("REALTIME_AUTH_TIMEOUT", default=5.0)
 REALTIME_HEARTBEAT_TIMEOUT = env.float("REALTIME_HEARTBEAT_TIMEOUT", default=60.0)
 # Off by default: a token in a URL ends up in proxies' logs.
 REALTIME_QUERY_TOKEN = env.bool("REALTIME_QUERY_TOKEN", default=False)
-REALTIME_ALLOWED_ORIGINS = env.list(
-    "REALTIME_ALLOWED_ORIGINS", default=[*ALLOWED_HOSTS, *CORS_ALLOWED_ORIGINS, *CSRF_TRUSTED_ORIGINS]
-)
+# Browser origins admitted on /ws, compared exactly (realtime/origin.py); empty: the server's
+# own origin and hosts ALLOWED_HOSTS names literally (its `*` admits no one).
+REALTIME_ALLOWED_ORIGINS = env.list("REALTIME_ALLOWED_ORIGINS", default=[])
 
 # --- Device control, learning and the MQTT ingest listener ---
 # A command no state report confirms within this many seconds is marked expired.

@@ -16,7 +16,7 @@ from automations.engine.registry import (
     validate_trigger,
 )
 from automations.models import Automation, Scene, Schedule
-from veahome.api import ModelSerializer
+from veahome.api import ModelSerializer, check_document_size
 
 SCHEDULE_ACTIONS = {"device", "scene", "group"}
 
@@ -67,6 +67,7 @@ class DocumentField(serializers.JSONField):
 
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
+        check_document_size(data)
         try:
             return self.check(data, HomeContext(self.context["home"]), self.field_name)
         except ConfigError as exc:

@@ -1,5 +1,6 @@
 """Scenes, schedules and automations under a home."""
 from homes.api.mixins import HomeScopedViewSet
+from homes.errors import HomeError
 
 from automations import services
 from automations.models import Automation, Scene, Schedule
@@ -8,6 +9,8 @@ from .serializers import AutomationSerializer, SceneSerializer, ScheduleSerializ
 
 
 class SceneViewSet(HomeScopedViewSet):
+    error_codes = {"create": [HomeError.HOME_LIMIT]}
+
     queryset = Scene.objects.all()
     serializer_class = SceneSerializer
 
@@ -22,6 +25,8 @@ class SceneViewSet(HomeScopedViewSet):
 
 
 class ScheduleViewSet(HomeScopedViewSet):
+    error_codes = {"create": [HomeError.HOME_LIMIT]}
+
     queryset = Schedule.objects.select_related("home")
     serializer_class = ScheduleSerializer
 
@@ -36,6 +41,8 @@ class ScheduleViewSet(HomeScopedViewSet):
 
 
 class AutomationViewSet(HomeScopedViewSet):
+    error_codes = {"create": [HomeError.HOME_LIMIT]}
+
     queryset = Automation.objects.all()
     serializer_class = AutomationSerializer
 

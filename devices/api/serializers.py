@@ -6,7 +6,9 @@ from devices.models import Device, DeviceCategory, DeviceGroup, DeviceType
 from homes.api.fields import InHomeField
 from homes.models import Room
 from hubs.models import Hub
-from veahome.api import ModelSerializer, StrictCharField, StrictDecimalField
+from veahome.api import (
+    ModelSerializer, StrictBooleanField, StrictCharField, StrictDecimalField, StrictFloatField, check_document_size,
+)
 
 
 class SignalMappingsField(serializers.DictField):
@@ -20,6 +22,7 @@ class SignalMappingsField(serializers.DictField):
         bad = [k for k in value if not (1 <= len(k) <= 64)]
         if bad:
             raise serializers.ValidationError("action names are 1 to 64 characters")
+        check_document_size(value)
         return value
 
 
@@ -119,8 +122,8 @@ class DeviceGroupSerializer(ModelSerializer):
 class ControlSerializer(serializers.Serializer):
     """`PUT .../control`: what to change; the device type decides what is allowed."""
 
-    is_active = serializers.BooleanField(required=False)
-    value = serializers.FloatField(required=False)
+    is_active = StrictBooleanField(required=False)
+    value = StrictFloatField(required=False)
 
     def to_request(self) -> dict:
         data = self.validated_data
@@ -141,7 +144,7 @@ class ControlResultSerializer(serializers.Serializer):
 
 
 class LearnSerializer(serializers.Serializer):
-    action = serializers.CharField(max_length=64)
+    action = StrictCharField(max_length=64)
 
 
 class LearnSessionSerializer(serializers.Serializer):

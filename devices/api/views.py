@@ -11,6 +11,7 @@ from devices.selectors import groups_with_members
 from homes.api.mixins import HomeScopedViewSet, parse_uuid
 from homes.scoping import Role
 from hubs.api.views import HubScopedMixin
+from homes.errors import HomeError
 from hubs.errors import HubError
 from hubs.models import Hub
 from veahome.prepared import PreparedSelect
@@ -28,7 +29,10 @@ from .serializers import (
 
 
 class DeviceViewSet(HomeScopedViewSet):
-    error_codes = {"control": [DeviceError.NOT_CONTROLLABLE, DeviceError.NO_HUB, DeviceError.SIGNAL_NOT_LEARNED, HubError.UNREACHABLE]}
+    error_codes = {
+        "create": [HomeError.HOME_LIMIT],
+        "control": [DeviceError.NOT_CONTROLLABLE, DeviceError.NO_HUB, DeviceError.SIGNAL_NOT_LEARNED, HubError.UNREACHABLE],
+    }
 
     queryset = Device.objects.all()
     serializer_class = DeviceSerializer
@@ -68,6 +72,8 @@ class DeviceViewSet(HomeScopedViewSet):
 
 
 class DeviceGroupViewSet(HomeScopedViewSet):
+    error_codes = {"create": [HomeError.HOME_LIMIT]}
+
     queryset = DeviceGroup.objects.all()
     serializer_class = DeviceGroupSerializer
 

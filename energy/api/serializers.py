@@ -12,6 +12,7 @@ from energy import pricing
 from energy.history import INTERVALS
 from energy.models import Budget, Tariff
 from energy.periods import PERIODS
+from veahome.api import ModelSerializer, StrictCharField, StrictDecimalField
 
 MAX_RANGE = datetime.timedelta(days=3660)
 MIN_YEAR, MAX_YEAR = 1971, 2200
@@ -101,9 +102,20 @@ class HistoryQuerySerializer(serializers.Serializer):
 
 
 class TariffPeriodSerializer(serializers.Serializer):
-    start = serializers.CharField(max_length=5)
-    end = serializers.CharField(max_length=5)
-    price_per_kwh = serializers.DecimalField(max_digits=8, decimal_places=5, min_value=Decimal(0))
+    start = StrictCharField(max_length=5)
+    end = StrictCharField(max_length=5)
+    price_per_kwh = StrictDecimalField(max_digits=8, decimal_places=5, min_value=Decimal(0))
+
+    def to_internal_value(self, data):
+        # Nested paths are reported verbatim (veahome/errors.py): name the fields as the client does.
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError(
+                {"pricePerKwh" if key == "price_per_kwh" else key: value for key, value in exc.detail.items()}
+            ) from None
 
     def validate_start(self, value):
         return self._hour(value)
@@ -130,9 +142,9 @@ class TariffPeriodSerializer(serializers.Serializer):
         return attrs
 
 
-class TariffSerializer(serializers.ModelSerializer):
+class TariffSerializer(ModelSerializer):
     periods = TariffPeriodSerializer(many=True, required=False)
-    price_per_kwh = serializers.DecimalField(max_digits=8, decimal_places=5, min_value=Decimal(0))
+    price_per_kwh = StrictDecimalField(max_digits=8, decimal_places=5, min_value=Decimal(0))
 
     class Meta:
         model = Tariff
@@ -158,9 +170,9 @@ class TariffSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class BudgetSerializer(serializers.ModelSerializer):
+class BudgetSerializer(ModelSerializer):
     kind = serializers.ChoiceField(choices=Budget.Kind.choices, default=Budget.Kind.KWH)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    amount = StrictDecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
 
     class Meta:
         model = Budget

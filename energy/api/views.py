@@ -2,7 +2,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -16,6 +15,7 @@ from homes.api.mixins import HomeScopedMixin, HomeScopedViewSet, parse_uuid
 from homes.models import Room
 from homes.scoping import Role
 from veahome.errors import ApplicationError
+from veahome.parsers import KeysAsSentJSONParser
 
 from .serializers import (
     BudgetSerializer,
@@ -189,7 +189,7 @@ class DeviceDataView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [KeysAsSentJSONParser]
 
     def _device(self, request) -> Device:
         header = request.headers.get("Authorization", "")

@@ -72,6 +72,10 @@ class HomeScopedMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if request.method == "OPTIONS":
+            # What a home's endpoint accepts is the home's business too: members only, as a read.
+            require_role(self.membership.role, self.read_role)
+            return
         if request.method.lower() not in getattr(self, "action_map", {request.method.lower(): None}):
             # An unrouted verb is a 405 decided by the URL alone, so it reveals nothing of the home.
             return

@@ -7,7 +7,10 @@ from rest_framework import serializers
 
 from homes.models import Home, Membership, Room, User
 from homes.scoping import Role
-from veahome.api import ModelSerializer, StrictCharField, StrictEmailField, StrictFloatField, StrictIntegerField
+from veahome.api import (
+    NAME_MAX_LENGTH, ModelSerializer, StrictCharField, StrictEmailField, StrictFloatField, StrictIntegerField,
+    check_document_size,
+)
 
 TIMEZONES = sorted(zoneinfo.available_timezones())
 
@@ -50,7 +53,7 @@ class MeResponseSerializer(serializers.Serializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=255)
+    name = StrictCharField(max_length=NAME_MAX_LENGTH)
     email = StrictEmailField(max_length=255)
     password = StrictCharField(min_length=6, max_length=128, write_only=True, style={"input_type": "password"})
 
@@ -143,6 +146,7 @@ class LayoutSerializer(serializers.Serializer):
     layout = serializers.DictField(child=LayoutEntrySerializer(), allow_empty=True)
 
     def validate_layout(self, layout):
+        check_document_size(layout)
         home = self.context["home"]
         room_ids = {str(pk) for pk in home.rooms.values_list("pk", flat=True)}
         unknown = [key for key in layout if key not in room_ids]

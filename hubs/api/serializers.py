@@ -4,7 +4,7 @@ from rest_framework import serializers
 from homes.api.fields import InHomeField
 from homes.models import Room
 from hubs.models import Hub
-from veahome.api import ModelSerializer, StrictCharField
+from veahome.api import ModelSerializer, StrictCharField, StrictUUIDField
 
 
 class HubSerializer(ModelSerializer):
@@ -62,7 +62,7 @@ class HubRoomsSerializer(serializers.Serializer):
 
 class HubPairSerializer(serializers.Serializer):
     qr_code = StrictCharField(max_length=100)
-    home_id = serializers.UUIDField()
+    home_id = StrictUUIDField()
 
 
 class HubWifiSerializer(serializers.Serializer):

@@ -1,10 +1,10 @@
 """Turn a raw MQTT message into a checked hub report, or a reason to skip it."""
 import datetime
-import json
 import uuid
 from dataclasses import dataclass, field
 
 from hubs.mqtt import topics
+from veahome import parsers
 from veahome.logsafe import untrusted
 
 # Reports claiming to come from further ahead than this are clock errors, not the future.
@@ -90,8 +90,11 @@ def parse(raw: Raw) -> Report:
     if len(raw.payload) > MAX_PAYLOAD_BYTES:
         raise Rejected("too_large", f"{len(raw.payload)} bytes")
     try:
-        body = json.loads(raw.payload)
-    except (ValueError, UnicodeDecodeError):
+        body = parsers.loads(raw.payload)
+    except parsers.Rejected as exc:
+        # JSON, but deeper than any report or holding text the database cannot store.
+        raise Rejected("bad_payload", str(exc)) from None
+    except ValueError:
         raise Rejected("malformed_json", raw.payload[:80]) from None
     if not isinstance(body, dict):
         raise Rejected("malformed_json", "payload is not a JSON object")

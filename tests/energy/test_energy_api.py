@@ -96,24 +96,24 @@ def test_time_of_use_prices_by_local_hour(store, world, api):
 def test_tariff_in_force_cannot_be_changed_but_a_future_one_can(world, api):
     home = world["home"]
     url = f"/api/homes/{home.pk}/tariffs"
-    past = api.post(url, {"validFrom": "2025-01-01", "pricePerKwh": "0.20"}).json()
-    response = api.patch(f"{url}/{past['id']}", {"pricePerKwh": "0.99"})
+    past = api.post(url, {"validFrom": "2025-01-01", "pricePerKwh": 0.20}).json()
+    response = api.patch(f"{url}/{past['id']}", {"pricePerKwh": 0.99})
     assert response.status_code == 409 and response.json()["error"]["code"] == "tariff_in_effect"
     assert api.delete(f"{url}/{past['id']}").status_code == 409
-    future = api.post(url, {"validFrom": "2099-01-01", "kind": "tou", "pricePerKwh": "0.30",
-                            "periods": [{"start": "00:00", "end": "07:00", "pricePerKwh": "0.12"}]})
+    future = api.post(url, {"validFrom": "2099-01-01", "kind": "tou", "pricePerKwh": 0.30,
+                            "periods": [{"start": "00:00", "end": "07:00", "pricePerKwh": 0.12}]})
     assert future.status_code == 201, future.content
     assert future.json()["periods"] == [{"start": "00:00", "end": "07:00", "pricePerKwh": 0.12}]
-    assert api.patch(f"{url}/{future.json()['id']}", {"pricePerKwh": "0.35"}).json()["pricePerKwh"] == 0.35
+    assert api.patch(f"{url}/{future.json()['id']}", {"pricePerKwh": 0.35}).json()["pricePerKwh"] == 0.35
     assert [t["validFrom"] for t in api.get(url).json()] == ["2025-01-01", "2099-01-01"]
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"validFrom": "2030-01-01", "pricePerKwh": "-1"}, "pricePerKwh"),
-    ({"validFrom": "2030-01-01", "pricePerKwh": "0.2", "kind": "tou"}, "periods"),
-    ({"validFrom": "2030-01-01", "pricePerKwh": "0.2", "kind": "tou", "periods": [{"start": "07:30", "end": "09:00", "pricePerKwh": "0.1"}]}, "periods.0.start"),
-    ({"validFrom": "2030-01-01", "pricePerKwh": "0.2", "currency": "euro"}, "currency"),
-    ({"pricePerKwh": "0.2"}, "validFrom"),
+    ({"validFrom": "2030-01-01", "pricePerKwh": -1}, "pricePerKwh"),
+    ({"validFrom": "2030-01-01", "pricePerKwh": 0.2, "kind": "tou"}, "periods"),
+    ({"validFrom": "2030-01-01", "pricePerKwh": 0.2, "kind": "tou", "periods": [{"start": "07:30", "end": "09:00", "pricePerKwh": 0.1}]}, "periods.0.start"),
+    ({"validFrom": "2030-01-01", "pricePerKwh": 0.2, "currency": "euro"}, "currency"),
+    ({"pricePerKwh": 0.2}, "validFrom"),
 ])
 def test_bad_tariffs_are_400_naming_the_field(world, api, body, field):
     response = api.post(f"/api/homes/{world['home'].pk}/tariffs", body)
@@ -123,8 +123,8 @@ def test_bad_tariffs_are_400_naming_the_field(world, api, body, field):
 
 def test_a_patched_tariffs_periods_are_still_given_whole(world, api):
     url = f"/api/homes/{world['home'].pk}/tariffs"
-    future = api.post(url, {"validFrom": "2099-01-01", "kind": "tou", "pricePerKwh": "0.30",
-                            "periods": [{"start": "00:00", "end": "07:00", "pricePerKwh": "0.12"}]}).json()
+    future = api.post(url, {"validFrom": "2099-01-01", "kind": "tou", "pricePerKwh": 0.30,
+                            "periods": [{"start": "00:00", "end": "07:00", "pricePerKwh": 0.12}]}).json()
     response = api.patch(f"{url}/{future['id']}", {"kind": "tou", "periods": [{}, {"start": "01:00"}]})
     assert response.status_code == 400
     fields = response.json()["error"]["fields"]

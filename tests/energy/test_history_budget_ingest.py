@@ -73,13 +73,13 @@ def test_budget_usage_and_month_end_forecast(store, world, api):
     month_start = datetime.datetime.combine(now.astimezone(MADRID).date().replace(day=1), datetime.time(), tzinfo=MADRID)
     # 2 kWh spread over the month so far.
     write_energy(world["lamp"], month_start.astimezone(UTC), month_start.astimezone(UTC) + datetime.timedelta(minutes=2), wh=1000)
-    response = api.post(url, {"kind": "kwh", "amount": "1.5"})
+    response = api.post(url, {"kind": "kwh", "amount": 1.5})
     assert response.status_code == 200, response.content
     status = response.json()["status"]
     assert status["usedKwh"] == 2.0 and status["exceeded"] is True and status["percentUsed"] == 133.3
     assert status["forecast"] >= 2.0 and status["forecastExceeded"] is True
     assert status["month"] == month_start.date().isoformat()
-    assert api.post(url, {"kind": "kwh", "amount": "0"}).json()["error"]["fields"] == {"amount": ["Ensure this value is greater than or equal to 0.01."]}
+    assert api.post(url, {"kind": "kwh", "amount": 0}).json()["error"]["fields"] == {"amount": ["Ensure this value is greater than or equal to 0.01."]}
     assert api.delete(url).status_code == 204
     assert api.get(url).json()["budget"] is None
 
