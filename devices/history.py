@@ -37,3 +37,19 @@ def write(points: list[Point]) -> None:
     from energy.services import ingest_points
 
     ingest_points(points=points)
+
+
+def stored(*, measurement: str, keys: set) -> set:
+    """Which (device id, ts) of `keys` the store already holds for `measurement`."""
+    from energy.timeseries import stored as stored_keys
+
+    return stored_keys(measurement=measurement, keys=keys)
+
+
+def write_late(points: list[Point]) -> None:
+    """Readings older than their device's newest, stored once each (energy.services)."""
+    if not points:
+        return
+    from energy.services import ingest_late_points
+
+    ingest_late_points(points=points)

@@ -15,7 +15,7 @@ from realtime import publish
 from veahome.errors import ApplicationError
 from veahome.services import model_update, row_lock
 
-from . import live, periods, rollups
+from . import live, periods, rollups, timeseries
 from .models import Budget, IngestionToken, Tariff
 from .timeseries import Point, numeric_fields, write_points
 
@@ -36,6 +36,28 @@ def ingest_points(*, points: list[Point]) -> int:
         written = write_points(points)
         rollups.mark_dirty(points)
     live.note_batch(points)
+    return written
+
+
+def ingest_late_points(*, points: list[Point]) -> int:
+    """Points older than their device's newest (a hub's buffer, sent after it reconnected):
+    stored once each, whatever the redeliveries, and counted by the rollups of their hours.
+    Live power is not touched: it shows the newest reading, which these are not.
+    All points of one call share a measurement; the caller holds the devices' row locks, so
+    two batches cannot both find a point missing."""
+    points = [p for p in points if p.fields]
+    if not points:
+        return 0
+    measurement = points[0].measurement
+    assert all(p.measurement == measurement for p in points)
+    unique = {(p.device_id, p.ts): p for p in points}
+    have = timeseries.stored(measurement=measurement, keys=set(unique))
+    fresh = [p for key, p in unique.items() if key not in have]
+    if not fresh:
+        return 0
+    with transaction.atomic():
+        written = write_points(fresh)
+        rollups.mark_dirty(fresh)
     return written
 
 

@@ -83,6 +83,10 @@ def write_points(points: Iterable[Point]) -> int:
     return get_backend().write_points(points)
 
 
+def stored(**kwargs) -> set:
+    return get_backend().stored(**kwargs)
+
+
 def read_range(**kwargs) -> list[Row]:
     return get_backend().read_range(**kwargs)
 

@@ -60,6 +60,12 @@ class Backend(abc.ABC):
     def write_points(self, points: Iterable) -> int:
         """See the subclasses."""
 
+    def stored(self, *, measurement: str, keys: set[tuple[str, datetime.datetime]]) -> set[tuple[str, datetime.datetime]]:
+        """Which (device_id, ts) of `keys` already have a point of `measurement`. Backends
+        where a repeated point replaces itself (InfluxDB: same series and timestamp) need
+        not say: writing it again stores it once."""
+        return set()
+
     @abc.abstractmethod
     def read_range(self, *, limit: int | None = None, **filters) -> list[Row]:
         """See the subclasses."""

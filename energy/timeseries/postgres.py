@@ -114,6 +114,19 @@ class PostgresBackend(Backend):
             self._copy(data, month_starts)
         return written
 
+    def stored(self, *, measurement: str, keys: set[tuple[str, datetime.datetime]]) -> set[tuple[str, datetime.datetime]]:
+        """One indexed lookup on (device_id, ts) for the whole set."""
+        if not keys:
+            return set()
+        devices, stamps = zip(*sorted(keys))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT r.device_id::text, r.ts FROM {TABLE} r"
+                " JOIN unnest(%s::uuid[], %s::timestamptz[]) AS k(device_id, ts)"
+                " ON r.device_id = k.device_id AND r.ts = k.ts WHERE r.measurement = %s",
+                [list(devices), list(stamps), measurement])
+            return {(device_id, ts) for device_id, ts in cursor.fetchall()}
+
     def _escaped(self, text) -> str:
         if text is None:
             return "\\N"

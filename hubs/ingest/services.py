@@ -11,6 +11,7 @@ at-least-once across a crash: a repeat carries the same deviceId/reportedAt (or
 commandId/status) as the first, and a client ignores a device:update older than the one
 it has.
 """
+import datetime
 import json
 import logging
 import uuid
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -95,6 +97,9 @@ class Batch:
         self.learned_sessions: set = set()
         self.confirmations: dict[uuid.UUID, tuple[uuid.UUID, dict, bool]] = {}
         self.points: list = []
+        # Readings older than their device's newest: a hub's buffer after a reconnection.
+        self.late_points: list = []
+        self.late_keys: set = set()  # (device id, ts) of readings already stored or taken in this batch
         self.events: list[tuple] = []
         self._load(reports)
 
@@ -124,6 +129,11 @@ class Batch:
                     " WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [session_ids])
                 self.sessions = {row[0]: {"device_id": row[1], "action": row[2], "status": row[3]}
                                  for row in cursor.fetchall()}
+        late = {(str(r.device_id), r.ts) for r in reports if r.kind == "telemetry" and r.device_id in self.devices
+                and self.devices[r.device_id].telemetry_at is not None and r.ts <= self.devices[r.device_id].telemetry_at}
+        if late:
+            # One lookup for the whole batch: which late readings the store already holds.
+            self.late_keys = history.stored(measurement=history.TELEMETRY, keys=late)
 
     # -- lookups shared by the handlers --
 
@@ -195,6 +205,7 @@ class Batch:
             if self.confirmations:
                 self._confirm(cursor)
         history.write(self.points)
+        history.write_late(self.late_points)
         publish_many(self.events)
 
     def _confirm(self, cursor) -> None:
@@ -268,13 +279,22 @@ def ingest_telemetry(batch: Batch, report: Report) -> bool:
     fields, problem = capabilities.clean_telemetry(report.body)
     if problem:
         raise Rejected("out_of_range", problem)
+    point = history.Point(measurement=history.TELEMETRY, home_id=str(device.home_id), device_id=str(device.pk),
+                          room_id=str(device.room_id), ts=report.ts, fields=fields)
     if device.telemetry_at is not None and report.ts <= device.telemetry_at:
-        return False
+        # Buffered while the hub was offline (or redelivered): kept once, counted in energy.
+        key = (point.device_id, report.ts)
+        if key in batch.late_keys:
+            return False
+        if batch.now - report.ts > datetime.timedelta(days=settings.ENERGY_RAW_RETENTION_DAYS):
+            raise Rejected("too_old", f"ts {report.ts.isoformat()} is older than the raw retention")
+        batch.late_keys.add(key)
+        batch.late_points.append(point)
+        return True
     device.telemetry_at = report.ts
     batch.dirty_devices.add(device.pk)
-    batch.points.append(history.Point(measurement=history.TELEMETRY, home_id=str(device.home_id),
-                                      device_id=str(device.pk), room_id=str(device.room_id),
-                                      ts=report.ts, fields=fields))
+    batch.points.append(point)
+    batch.late_keys.add((point.device_id, report.ts))  # a repeat later in this batch is a duplicate
     return True
 
 
