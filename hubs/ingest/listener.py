@@ -23,7 +23,6 @@ from paho.mqtt.properties import Properties
 
 from hubs.mqtt import topics
 from hubs.mqtt.publisher import broker_params
-
 from veahome import health
 from veahome.logsafe import untrusted
 

@@ -7,6 +7,8 @@ from hubs.mqtt import topics
 from veahome import parsers
 from veahome.logsafe import untrusted
 
+from . import registry
+
 # Reports claiming to come from further ahead than this are clock errors, not the future.
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -102,11 +104,11 @@ def parse(raw: Raw) -> Report:
     device_id = _uuid(incoming.device_id, "device")
     ts, has_ts = parse_ts(body.get("ts"), raw.received_at)
     report = Report(incoming.kind, hub_id, device_id, body, ts, has_ts, raw)
-    CHECKS[incoming.kind](report)
+    registry.get(incoming.kind).check(report)
     return report
 
 
-def _check_state(report: Report) -> None:
+def check_state(report: Report) -> None:
     body = report.body
     if not isinstance(body.get("state"), dict):
         raise Rejected("bad_payload", "state is missing or not an object")
@@ -123,7 +125,7 @@ def _check_state(report: Report) -> None:
             raise Rejected("bad_payload", "commandId is not a UUID") from None
 
 
-def _check_learned(report: Report) -> None:
+def check_learned(report: Report) -> None:
     body = report.body
     try:
         body["sessionId"] = uuid.UUID(str(body.get("sessionId")))
@@ -136,14 +138,10 @@ def _check_learned(report: Report) -> None:
         raise Rejected("bad_payload", "action is missing")
 
 
-def _check_status(report: Report) -> None:
+def check_status(report: Report) -> None:
     if report.body.get("status") not in ("online", "offline"):
         raise Rejected("bad_payload", "status must be online or offline")
 
 
-CHECKS = {
-    "state": _check_state,
-    "telemetry": lambda report: None,  # fields are checked against the device's type later
-    "learned": _check_learned,
-    "status": _check_status,
-}
+def check_telemetry(report: Report) -> None:
+    """Fields are checked against the device's type when the report is applied."""

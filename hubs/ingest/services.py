@@ -18,7 +18,6 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,7 +30,9 @@ from hubs.services import hub_event
 from realtime.events import publish_many
 from veahome.logsafe import untrusted
 
+from . import messages, registry
 from .messages import Rejected, Report
+from .registry import DEVICE, HUB, report_kind
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +233,7 @@ class Batch:
 # --- handlers: one per report kind ---
 
 
+@report_kind("state", scope=DEVICE, check=messages.check_state)
 def ingest_state(batch: Batch, report: Report) -> bool:
     hub = batch.hub_of(report)
     device = batch.device_of(report, hub)
@@ -272,6 +274,7 @@ def _state_event(device: DeviceRow, command_id, report: Report) -> dict:
     return data
 
 
+@report_kind("telemetry", scope=DEVICE, check=messages.check_telemetry)
 def ingest_telemetry(batch: Batch, report: Report) -> bool:
     hub = batch.hub_of(report)
     device = batch.device_of(report, hub)
@@ -298,6 +301,7 @@ def ingest_telemetry(batch: Batch, report: Report) -> bool:
     return True
 
 
+@report_kind("learned", scope=DEVICE, check=messages.check_learned)
 def ingest_learned(batch: Batch, report: Report) -> bool:
     hub = batch.hub_of(report)
     device = batch.device_of(report, hub)
@@ -322,6 +326,7 @@ def ingest_learned(batch: Batch, report: Report) -> bool:
     return True
 
 
+@report_kind("status", scope=HUB, check=messages.check_status)
 def ingest_status(batch: Batch, report: Report) -> bool:
     hub = batch.hub_of(report)
     before = (hub.status, hub.last_seen_at, hub.wifi_connected)
@@ -332,14 +337,6 @@ def ingest_status(batch: Batch, report: Report) -> bool:
         wifi = True if online and hub.status == Hub.Status.CONNECTING else None
     batch.hub_seen(hub, online=online, wifi_connected=wifi)
     return (hub.status, hub.last_seen_at, hub.wifi_connected) != before
-
-
-HANDLERS: dict[str, Callable[[Batch, Report], bool]] = {
-    "state": ingest_state,
-    "telemetry": ingest_telemetry,
-    "learned": ingest_learned,
-    "status": ingest_status,
-}
 
 
 def _log_rejected(report: Report, exc: Rejected) -> None:
@@ -355,7 +352,7 @@ def ingest(reports: list[Report]) -> Outcome:
     batch = Batch(reports)
     for report in reports:
         try:
-            if HANDLERS[report.kind](batch, report):
+            if registry.get(report.kind).apply(batch, report):
                 outcome.applied += 1
             else:
                 outcome.duplicates += 1

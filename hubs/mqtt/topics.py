@@ -7,12 +7,18 @@ hub -> cloud   hubs/{hubId}/devices/{deviceId}/state
 hub -> cloud   hubs/{hubId}/devices/{deviceId}/telemetry
 hub -> cloud   hubs/{hubId}/devices/{deviceId}/learned
 hub -> cloud   hubs/{hubId}/status
+
+The hub -> cloud kinds come from the report registry (hubs.ingest.registry).
 """
 from dataclasses import dataclass
 
 from django.conf import settings
 
-HUB_REPORT_KINDS = ("state", "telemetry", "learned")
+
+def _report_scopes() -> dict[str, str]:
+    from hubs.ingest import registry
+
+    return {name: kind.scope for name, kind in registry.kinds().items()}
 
 
 def _prefix() -> str:
@@ -61,13 +67,16 @@ def hub_commands(hub_id) -> list[str]:
 
 def subscriptions() -> list[str]:
     """What the backend's listener subscribes to (hub -> cloud only)."""
+    from hubs.ingest.registry import DEVICE
+
     root = f"{_prefix()}hubs/+"
-    return [f"{root}/devices/+/{kind}" for kind in HUB_REPORT_KINDS] + [f"{root}/status"]
+    return [f"{root}/devices/+/{name}" if scope == DEVICE else f"{root}/{name}"
+            for name, scope in _report_scopes().items()]
 
 
 @dataclass(frozen=True)
 class Incoming:
-    kind: str  # state | telemetry | learned | status
+    kind: str  # a registered report kind: state | telemetry | learned | status
     hub_id: str
     device_id: str | None = None
 
@@ -79,12 +88,16 @@ def parse(topic: str) -> Incoming | None:
         if not topic.startswith(prefix):
             return None
         topic = topic[len(prefix):]
+    from hubs.ingest.registry import DEVICE, HUB
+
     parts = topic.split("/")
-    if len(parts) == 3 and parts[0] == "hubs" and parts[2] == "status" and parts[1]:
-        return Incoming("status", parts[1])
-    if len(parts) == 5 and parts[0] == "hubs" and parts[2] == "devices" and parts[4] in HUB_REPORT_KINDS:
-        if parts[1] and parts[3]:
-            return Incoming(parts[4], parts[1], parts[3])
+    if len(parts) < 3 or parts[0] != "hubs" or not parts[1]:
+        return None
+    scopes = _report_scopes()
+    if len(parts) == 3 and scopes.get(parts[2]) == HUB:
+        return Incoming(parts[2], parts[1])
+    if len(parts) == 5 and parts[2] == "devices" and parts[3] and scopes.get(parts[4]) == DEVICE:
+        return Incoming(parts[4], parts[1], parts[3])
     return None
 
 
