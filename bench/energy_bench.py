@@ -34,7 +34,7 @@ import httpx  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from energy import rollups  # noqa: E402
-from energy.services import ingest_points  # noqa: E402
+from energy.points import ingest_points  # noqa: E402
 from energy.timeseries import Point  # noqa: E402
 from energy.timeseries.influx import InfluxBackend  # noqa: E402
 from energy.timeseries.postgres import PostgresBackend, month_start, next_month, partition_name  # noqa: E402

@@ -92,7 +92,7 @@ def start_broker(data: Path) -> tuple[subprocess.Popen, int]:
 
 
 def naive_listen(url: str) -> None:
-    from energy.services import ingest_points
+    from energy.points import ingest_points
     from energy.timeseries import Point
     from hubs.mqtt.publisher import broker_params
     from realtime import publish

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from devices.errors import DeviceError
+from energy import points as history_points
 from homes.models import Home
 from hubs.errors import HubError
 from hubs.models import Hub
@@ -17,7 +18,7 @@ from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 from veahome.services import home_limit_check, model_update, row_lock
 
-from . import capabilities, history
+from . import capabilities
 from .models import Command, Device, DeviceGroup, DeviceGroupMember, LearnSession
 
 logger = logging.getLogger(__name__)
@@ -65,18 +66,27 @@ def device_update(*, device: Device, **fields) -> Device:
     if not changed:
         return device
     if "is_active" in changed or "value" in changed:
-        from energy.services import record_state_change
-
-        record_state_change(device=device, state=_history_state(device))
+        state = device_state_apply(device, {"isActive": device.is_active, "value": device.value})
+        device.save(update_fields=["state", "updated_at"])
+        history_points.ingest_points(points=[history_points.state_point(
+            home_id=device.home_id, device_id=device.pk, room_id=device.room_id, ts=timezone.now(), state=state)])
     publish(device.home_id, "device:update", device_event(device))
     return device
 
 
-def _history_state(device: Device) -> dict:
-    state = {"isActive": device.is_active}
+def device_state_apply(device, state: dict) -> dict:
+    """The one way a state lands on a device row (a model instance or the listener's row):
+    a report, an assumed IR/RF command or an edit. Merges `state` into the row's columns
+    and its `state` document in memory (the caller writes them) and returns the device's
+    resulting `{isActive, value}` for its history."""
+    if "isActive" in state:
+        device.is_active = state["isActive"]
+    if "value" in state:
+        device.value = state["value"]
+    device.state = {**(device.state or {}), **{k: v for k, v in state.items() if k != "commandId"}}
     if device.value is not None:
-        state["value"] = float(device.value)
-    return state
+        device.state["value"] = float(device.value)
+    return {"isActive": device.is_active, "value": float(device.value) if device.value is not None else None}
 
 
 @transaction.atomic
@@ -210,15 +220,10 @@ def _command_assume(*, command: Command, device_id) -> None:
     if not _command_move(command, to=Command.Status.ASSUMED, allowed=[Command.Status.PENDING], sent_at=now):
         return
     device = Device.objects.select_for_update().get(pk=device_id)
-    desired = command.desired_state
-    if "isActive" in desired:
-        device.is_active = desired["isActive"]
-    if "value" in desired:
-        device.value = desired["value"]
-    device.state = {**(device.state or {}), **desired}
+    state = device_state_apply(device, command.desired_state)
     device.save(update_fields=["is_active", "value", "state", "updated_at"])
-    history.write([history.state_point(home_id=device.home_id, device_id=device.pk, room_id=device.room_id,
-                                       ts=now, is_active=device.is_active, value=device.value)])
+    history_points.ingest_points(points=[history_points.state_point(
+        home_id=device.home_id, device_id=device.pk, room_id=device.room_id, ts=now, state=state)])
     publish(device.home_id, "device:update", device_event(device) | {"assumed": True})
 
 

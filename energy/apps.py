@@ -10,7 +10,7 @@ class EnergyConfig(AppConfig):
 
         from homes.models import Home
 
-        from .services import schedule_home_history_purge
+        from .tasks import schedule_home_history_purge
 
         # Readings and rollups are plain SQL tables (or InfluxDB series) without foreign
         # keys, so a deleted home's history is removed by a background task.

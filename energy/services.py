@@ -15,68 +15,11 @@ from realtime import publish
 from veahome.errors import ApplicationError
 from veahome.services import model_update, row_lock
 
-from . import live, periods, rollups, timeseries
+from . import live, periods
+from . import points as points_store
 from .models import Budget, IngestionToken, Tariff
-from .timeseries import Point, numeric_fields, write_points
 
 logger = logging.getLogger(__name__)
-
-
-def ingest_points(*, points: list[Point]) -> int:
-    """The one entry point for writers: store a batch, queue its rollups, announce live power.
-
-    Cheap per batch: one COPY, one multi-row upsert of (home, hour) rollup work, one
-    pipelined Redis round trip, and at most one `energy:update` per home per throttle window.
-    Returns the number of points stored.
-    """
-    points = [p for p in points if p.fields]
-    if not points:
-        return 0
-    with transaction.atomic():
-        written = write_points(points)
-        rollups.mark_dirty(points)
-    live.note_batch(points)
-    return written
-
-
-def ingest_late_points(*, points: list[Point]) -> int:
-    """Points older than their device's newest (a hub's buffer, sent after it reconnected):
-    stored once each, whatever the redeliveries, and counted by the rollups of their hours.
-    Live power is not touched: it shows the newest reading, which these are not.
-    All points of one call share a measurement; the caller holds the devices' row locks, so
-    two batches cannot both find a point missing."""
-    points = [p for p in points if p.fields]
-    if not points:
-        return 0
-    measurement = points[0].measurement
-    assert all(p.measurement == measurement for p in points)
-    unique = {(p.device_id, p.ts): p for p in points}
-    have = timeseries.stored(measurement=measurement, keys=set(unique))
-    fresh = [p for key, p in unique.items() if key not in have]
-    if not fresh:
-        return 0
-    with transaction.atomic():
-        written = write_points(fresh)
-        rollups.mark_dirty(fresh)
-    return written
-
-
-def state_fields(state: dict) -> dict[str, float]:
-    """The numeric part of a device state ({"isActive": true, "value": 21.5, ...})."""
-    return numeric_fields({k: v for k, v in state.items() if k != "commandId"})
-
-
-def record_state_change(*, device, state: dict, ts: datetime.datetime | None = None) -> int:
-    """Record a device's (reported or commanded) state in its history."""
-    fields = state_fields(state)
-    if not fields:
-        return 0
-    ts = ts or datetime.datetime.now(datetime.timezone.utc)
-    point = Point(
-        measurement="state", home_id=str(device.home_id), device_id=str(device.pk), ts=ts,
-        fields=fields, room_id=str(device.room_id) if device.room_id else None,
-    )
-    return ingest_points(points=[point])
 
 
 def drop_expired_readings(*, now: datetime.datetime | None = None) -> datetime.datetime:
@@ -215,22 +158,12 @@ def device_for_token(token: str) -> Device | None:
 
 def ingest_device_readings(*, device: Device, readings: list[dict]) -> int:
     """Validated readings ({"ts", "fields"}) of one device, as one batch."""
-    points = [
-        Point(measurement="telemetry", home_id=str(device.home_id), device_id=str(device.pk), ts=r["ts"],
-              fields=r["fields"], room_id=str(device.room_id) if device.room_id else None)
-        for r in readings
-    ]
-    return ingest_points(points=points)
+    points = [points_store.telemetry_point(home_id=device.home_id, device_id=device.pk, room_id=device.room_id,
+                                           ts=r["ts"], fields=r["fields"]) for r in readings]
+    return points_store.ingest_points(points=points)
 
 
 # -- home deletion ----------------------------------------------------------------------------
-
-def schedule_home_history_purge(sender, instance, **kwargs) -> None:
-    from .tasks import purge_home_history
-
-    home_id = str(instance.pk)
-    transaction.on_commit(lambda: purge_home_history.delay(home_id))
-
 
 def home_history_purge(*, home_id: str) -> None:
     """Remove every reading and rollup of a deleted home."""

@@ -1,5 +1,6 @@
 """Periodic energy work for Celery beat: roll up new readings, drop raw readings past retention."""
 from celery import shared_task
+from django.db import transaction
 
 from . import rollups, services
 
@@ -20,3 +21,9 @@ def drop_expired_readings() -> str:
 def purge_home_history(home_id: str) -> None:
     """Remove a deleted home's readings and rollups."""
     services.home_history_purge(home_id=home_id)
+
+
+def schedule_home_history_purge(sender, instance, **kwargs) -> None:
+    """post_delete of a Home: its history goes in the background, once the deletion commits."""
+    home_id = str(instance.pk)
+    transaction.on_commit(lambda: purge_home_history.delay(home_id))

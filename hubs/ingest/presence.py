@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from devices import history
+from energy import points as history_points
 from hubs.models import Hub
 from hubs.services import hub_event
 from realtime.events import publish_many
@@ -22,6 +22,7 @@ def hubs_offline_sweep(*, now: datetime.datetime | None = None) -> int:
     for hub in silent:
         hub.status, hub.updated_at = Hub.Status.OFFLINE, now
     Hub.objects.bulk_update(silent, ["status", "updated_at"])
-    history.write([history.hub_status_point(home_id=h.home_id, hub_id=h.pk, ts=now, online=False) for h in silent])
+    history_points.ingest_points(points=[
+        history_points.hub_status_point(home_id=h.home_id, hub_id=h.pk, ts=now, online=False) for h in silent])
     publish_many([(h.home_id, "hub:status", hub_event(h)) for h in silent])
     return len(silent)

@@ -40,7 +40,8 @@ def report_kind(name: str, *, scope: str, check: Callable):
 
 
 def kinds() -> dict[str, ReportKind]:
-    """Every registered kind (the handlers register when hubs.ingest.services is imported)."""
+    """Every registered kind: the hub's register in hubs.ingest.services, the devices' in
+    devices.ingest (which services imports)."""
     from . import services  # noqa: F401
 
     return _KINDS

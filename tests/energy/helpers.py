@@ -2,7 +2,7 @@
 import datetime
 
 from energy import rollups
-from energy.services import ingest_points
+from energy.points import ingest_points
 from energy.timeseries import Point
 
 UTC = datetime.timezone.utc

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.db import connection
 
 from energy import live, rollups, services, tasks
-from energy.services import ingest_points
+from energy.points import ingest_points
 from energy.timeseries import Point, read_range
 from tests.events import capture_events
 

@@ -1,5 +1,6 @@
 """The ingest listener: reports of every kind, bad input skipped and counted, redeliveries
 harmless, hub presence, IR/RF learning."""
+import datetime
 import json
 import logging
 
@@ -168,7 +169,12 @@ def test_learning_stores_the_signal_the_hub_captured(api, setup, listener, sim_h
     assert response.status_code == 201, response.content
     session_id = response.json()["sessionId"]
     assert response.json()["status"] == "open"
-    live.wait_for("learn:status", sessionId=session_id, status="learned")
+    learned = live.wait_for("learn:status", sessionId=session_id, status="learned")
+    # The same payload the REST path publishes for a session, from the listener too.
+    assert set(learned["data"]) == {"sessionId", "deviceId", "hubId", "action", "status", "expiresAt"}
+    expires = [datetime.datetime.fromisoformat(t.replace("Z", "+00:00"))
+               for t in (learned["data"]["expiresAt"], response.json()["expiresAt"])]
+    assert expires[0] == expires[1]
     tv.refresh_from_db()
     assert tv.signal_mappings["VOL_UP"].startswith("0x")
     assert tv.signal_mappings["ON"] == "0x1"
