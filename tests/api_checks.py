@@ -17,6 +17,8 @@ class Endpoint:
     url: Callable[[dict], str]
     body: Callable[[dict], dict] | None = None
     role: str = "guest"
+    # The code a member one role short gets (removing another member is a role rule of its own).
+    short_code: str = "role_required"
 
     def call(self, client, world):
         body = self.body(world) if self.body else None
@@ -26,8 +28,8 @@ class Endpoint:
 ENDPOINTS: list[Endpoint] = []
 
 
-def endpoint(name, method, url, body=None, role="guest"):
-    ENDPOINTS.append(Endpoint(name, method, url, body, role))
+def endpoint(name, method, url, body=None, role="guest", short_code="role_required"):
+    ENDPOINTS.append(Endpoint(name, method, url, body, role, short_code))
 
 
 def H(w):
@@ -49,6 +51,20 @@ endpoint("room detail", "get", lambda w: f"{H(w)}/rooms/{w['living'].pk}")
 endpoint("room update", "patch", lambda w: f"{H(w)}/rooms/{w['living'].pk}", lambda w: {"name": "Lounge"}, role="admin")
 endpoint("room delete", "delete", lambda w: f"{H(w)}/rooms/{w['kitchen'].pk}", role="admin")
 endpoint("members list", "get", lambda w: f"{H(w)}/members")
+endpoint("member add", "post", lambda w: f"{H(w)}/members", lambda w: {"email": w["stranger"].email, "role": "guest"}, role="admin")
+endpoint("member detail", "get", lambda w: f"{H(w)}/members/{w['friend'].pk}")
+endpoint("member update", "patch", lambda w: f"{H(w)}/members/{w['friend'].pk}", lambda w: {"role": "member"}, role="admin")
+endpoint("member replace", "put", lambda w: f"{H(w)}/members/{w['friend'].pk}", lambda w: {"role": "member"}, role="admin")
+endpoint("member remove", "delete", lambda w: f"{H(w)}/members/{w['friend'].pk}", role="admin", short_code="role_not_assignable")
+endpoint("home replace", "put", lambda w: H(w), lambda w: {"name": "Renamed"}, role="admin")
+endpoint("room replace", "put", lambda w: f"{H(w)}/rooms/{w['living'].pk}", lambda w: {"name": "Lounge"}, role="admin")
+endpoint("hub replace", "put", lambda w: f"/api/hubs/{w['hub'].pk}", lambda w: {"name": "Upstairs"}, role="admin")
+endpoint("hub rooms replace", "put", lambda w: f"/api/hubs/{w['hub'].pk}/rooms", lambda w: {"roomIds": [str(w["living"].pk)]}, role="admin")
+endpoint("device replace", "put", lambda w: f"{H(w)}/devices/{w['lamp'].pk}", _device_body, role="admin")
+endpoint("group rename", "patch", lambda w: f"{H(w)}/device-groups/{w['group'].pk}", lambda w: {"name": "Three"}, role="member")
+endpoint("scene rename", "patch", lambda w: f"{H(w)}/scenes/{w['scene'].pk}", lambda w: {"name": "Late"}, role="member")
+endpoint("schedule replace", "put", lambda w: f"{H(w)}/schedules/{w['schedule'].pk}", lambda w: {"name": "Wake", "time": "07:00", "days": ["monday"], "actions": [{"type": "scene", "sceneId": str(w["scene"].pk)}]}, role="member")
+endpoint("automation rename", "patch", lambda w: f"{H(w)}/automations/{w['automation'].pk}", lambda w: {"name": "Auto 3"}, role="member")
 endpoint("hubs list", "get", lambda w: f"{H(w)}/hubs")
 endpoint("hub detail", "get", lambda w: f"/api/hubs/{w['hub'].pk}")
 endpoint("hub status", "get", lambda w: f"/api/hubs/{w['hub'].pk}/status")
@@ -111,10 +127,12 @@ endpoint("tariffs list", "get", lambda w: f"{H(w)}/tariffs")
 endpoint("tariff create", "post", lambda w: f"{H(w)}/tariffs", lambda w: {"validFrom": "2030-01-01", "pricePerKwh": 0.21}, role="admin")
 endpoint("tariff detail", "get", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}")
 endpoint("tariff update", "patch", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}", lambda w: {"pricePerKwh": 0.30}, role="admin")
+endpoint("tariff replace", "put", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}", lambda w: {"validFrom": "2030-02-01", "pricePerKwh": 0.25}, role="admin")
 endpoint("tariff delete", "delete", lambda w: f"{H(w)}/tariffs/{_future_tariff(w).pk}", role="admin")
 endpoint("budget get", "get", lambda w: f"{H(w)}/budget")
 endpoint("budget set", "post", lambda w: f"{H(w)}/budget", lambda w: {"kind": "cost", "amount": 80.00}, role="admin")
 endpoint("budget delete", "delete", _budget, role="admin")
+endpoint("budget replace", "put", lambda w: f"{H(w)}/budget", lambda w: {"kind": "kwh", "amount": 300}, role="admin")
 endpoint("ingestion token issue", "post", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")
 endpoint("ingestion token revoke", "delete", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/ingestion-token", role="admin")
 

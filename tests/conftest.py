@@ -3,6 +3,8 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from homes.models import Membership
+
 from . import factories as f
 
 
@@ -87,4 +89,7 @@ def world(home):
         "schedule": f.make_schedule(home, scene),
         "group": f.make_group(home, [lamp, tv]),
         "automation": f.make_automation(home, lamp),
+        # A guest of the home (for the member routes) and someone with an account but no home here.
+        "friend": Membership.objects.get(home=home, user=f.add_member(home, role="guest")),
+        "stranger": f.UserFactory(),
     }

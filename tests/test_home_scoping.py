@@ -35,7 +35,7 @@ def test_member_one_role_short_is_403(ep, world, as_role):
     lower = ROLES[ROLES.index(ep.role) - 1]
     response = ep.call(as_role(lower), world)
     assert response.status_code == 403, response.content
-    assert response.json()["error"]["code"] == "role_required"
+    assert response.json()["error"]["code"] == ep.short_code
 
 
 
@@ -50,3 +50,38 @@ def test_options_is_scoped_like_every_other_verb(ep, world, anon, outsider, as_r
     assert response.json() == {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
     response = as_role("guest").options(url)
     assert response.status_code == 200, response.content
+
+
+def _routes():
+    """(url name, verb) of every home- or hub-scoped route the URL resolver serves."""
+    from django.urls import get_resolver
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern), pattern
+
+    found = set()
+    for route, pattern in walk(get_resolver().url_patterns):
+        if not route.startswith("api/") or not any(f"{scope}/(?P<" in route for scope in ("homes", "hubs")):
+            continue
+        callback = pattern.callback
+        if getattr(callback, "actions", None):
+            verbs = set(callback.actions)
+        else:
+            view = callback.view_class
+            verbs = {m for m in view.http_method_names if hasattr(view, m)}
+        # HEAD follows GET; OPTIONS has its own test above.
+        verbs -= {"options", "head"}
+        found |= {(pattern.name, verb) for verb in verbs}
+    return found
+
+
+def test_every_home_scoped_route_and_verb_has_an_entry(world):
+    from django.urls import resolve
+
+    covered = {(resolve(ep.url(world)).url_name, ep.method) for ep in ENDPOINTS}
+    missing = sorted(_routes() - covered)
+    assert missing == [], f"home-scoped routes without an entry in tests/api_checks.py: {missing}"
