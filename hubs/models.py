@@ -25,6 +25,10 @@ class Hub(BaseModel):
     firmware = models.CharField(max_length=64, blank=True)
     # Set by the manufacturing import; only a hash is kept.
     factory_secret_hash = models.CharField(max_length=255, blank=True)
+    # Proof of possession for pairing (docs/mqtt.md, "Pairing"): the hash of the claim code
+    # printed in the box's QR code, and the end of a claim window the hub opened itself.
+    claim_code_hash = models.CharField(max_length=255, blank=True)
+    claim_window_until = models.DateTimeField(null=True, blank=True)
     paired_at = models.DateTimeField(null=True, blank=True)
     # The hub's broker account (Mosquitto dynamic security). The broker keeps the only
     # password hash; an empty username means no account exists to revoke.

@@ -1,9 +1,14 @@
 """Every write to hubs: pairing, provisioning, Wi-Fi, room slots."""
+import base64
+import datetime
+import hashlib
+import hmac
 import logging
 import re
 import secrets
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +29,8 @@ from .mqtt import publisher, topics
 logger = logging.getLogger(__name__)
 
 QR_PREFIX = "VEAHUB-"
+CLAIM_CODE_LENGTH = 12
+CLAIM_RE = re.compile(rf"^[A-Z2-7]{{{CLAIM_CODE_LENGTH}}}$")
 SERIAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
 
 MAX_ROOMS_PER_HUB = len(HubRoom.SLOTS)
@@ -73,17 +80,26 @@ def hub_update(*, hub: Hub, **fields) -> Hub:
     return hub
 
 
-def serial_from_qr(qr_code: str) -> str:
-    """The serial number in a hub's QR code (`VEAHUB-{serial}`)."""
+def claim_code(factory_secret: str) -> str:
+    """The claim code printed in a hub's QR code, derived from its factory secret (the
+    firmware can derive it too): 12 base32 characters, 60 bits."""
+    digest = hmac.new(factory_secret.encode(), b"veahome-hub-claim", hashlib.sha256).digest()
+    return base64.b32encode(digest).decode()[:CLAIM_CODE_LENGTH]
+
+
+def parse_qr(qr_code: str) -> tuple[str, str | None]:
+    """(serial, claim code or None) from a hub's QR code: `VEAHUB-{serial}.{claim}` as printed
+    on the box, or the seed's `VEAHUB-{serial}` (accepted while the hub's claim window is open)."""
     code = qr_code.strip()
-    serial = code[len(QR_PREFIX):] if code.upper().startswith(QR_PREFIX) else ""
-    if not SERIAL_RE.match(serial):
+    body = code[len(QR_PREFIX):] if code.upper().startswith(QR_PREFIX) else ""
+    serial, dot, claim = body.partition(".")
+    if not SERIAL_RE.match(serial) or (dot and not CLAIM_RE.match(claim.upper())):
         raise ApplicationError(
             HubError.INVALID_QR_CODE,
-            f"Not a VeaHome hub code (expected {QR_PREFIX}<serial>).",
-            fields={"qrCode": ["expected VEAHUB-<serial>"]},
+            f"Not a VeaHome hub code (expected {QR_PREFIX}<serial>.<claim code>).",
+            fields={"qrCode": ["expected VEAHUB-<serial>.<claim code>"]},
         )
-    return serial
+    return serial, claim.upper() if dot else None
 
 
 def _broker_unavailable(exc: Exception) -> ApplicationError:
@@ -92,9 +108,11 @@ def _broker_unavailable(exc: Exception) -> ApplicationError:
 
 
 @transaction.atomic
-def hub_pair(*, serial: str, home: Home) -> tuple[Hub, bool]:
-    """Claim an unpaired hub for `home`. Returns (hub, newly_paired); pairing a hub to the
-    home it already belongs to changes nothing. A hub of another home is never taken over."""
+def hub_pair(*, serial: str, claim: str | None, home: Home) -> tuple[Hub, bool]:
+    """Claim an unpaired hub for `home`, with proof of possession: the claim code of its QR
+    code, or the claim window the hub opened (its pair button). Returns (hub, newly_paired);
+    pairing a hub to the home it already belongs to changes nothing. A hub of another home
+    is never taken over."""
     hub = Hub.objects.select_for_update().filter(serial_number=serial).first()
     if hub is None:
         raise ApplicationError(
@@ -108,13 +126,48 @@ def hub_pair(*, serial: str, home: Home) -> tuple[Hub, bool]:
             "This hub belongs to another home; it must be unpaired there first.",
             fields={"qrCode": ["paired to another home"]},
         )
+    now = timezone.now()
+    in_window = hub.claim_window_until is not None and hub.claim_window_until > now
+    proven = in_window or (claim is not None and bool(hub.claim_code_hash) and check_password(claim, hub.claim_code_hash))
+    if not proven:
+        logger.warning("hub pairing refused for serial %s: no proof of possession", untrusted(serial))
+        raise ApplicationError(
+            HubError.CLAIM_REFUSED,
+            "Scan the QR code on the hub's box, or press the hub's pair button and try again.",
+            fields={"qrCode": ["wrong claim code" if claim else "claim code missing and no claim window open"]},
+        )
     hub.home = home
     hub.status = Hub.Status.PAIRING
-    hub.paired_at = timezone.now()
+    hub.paired_at = now
+    hub.claim_window_until = None
     hub.mqtt_topic = topics.hub_root(hub.pk)
-    hub.save(update_fields=["home", "status", "paired_at", "mqtt_topic", "updated_at"])
+    hub.save(update_fields=["home", "status", "paired_at", "claim_window_until", "mqtt_topic", "updated_at"])
     publish(home.pk, "hub:paired", hub_event(hub) | {"name": hub.name, "serialNumber": hub.serial_number})
     return hub, True
+
+
+def _hub_by_factory_secret(serial: str, factory_secret: str, *, purpose: str) -> Hub:
+    """The (locked) hub a factory secret authenticates; the same answer, in the same time,
+    for an unknown serial and a wrong secret."""
+    hub = Hub.objects.select_for_update().filter(serial_number=serial).first()
+    encoded = hub.factory_secret_hash if hub is not None and hub.factory_secret_hash else _decoy_hash()
+    if not check_password(factory_secret, encoded) or hub is None or not hub.factory_secret_hash:
+        logger.warning("hub %s refused for serial %s", purpose, untrusted(serial))
+        raise ApplicationError(ApiError.INVALID_CREDENTIALS, "Unknown serial number or wrong factory secret.")
+    return hub
+
+
+@transaction.atomic
+def hub_claim_window_open(*, serial: str, factory_secret: str) -> Hub:
+    """The hub's pair button: for HUB_CLAIM_WINDOW_SECONDS its bare serial (the seed's
+    `VEAHUB-{serial}` QR code) is enough to pair it. Only an unpaired hub opens one."""
+    hub = _hub_by_factory_secret(serial, factory_secret, purpose="claim window")
+    if hub.home_id is not None:
+        raise ApplicationError(HubError.PAIRED_ELSEWHERE, "This hub is paired; unpair it in its home's app first.")
+    hub.claim_window_until = timezone.now() + datetime.timedelta(seconds=settings.HUB_CLAIM_WINDOW_SECONDS)
+    hub.save(update_fields=["claim_window_until", "updated_at"])
+    logger.info("hub %s opened a claim window until %s", hub.pk, hub.claim_window_until.isoformat())
+    return hub
 
 
 @transaction.atomic
@@ -162,11 +215,7 @@ def hub_provision(*, serial: str, factory_secret: str) -> tuple[Hub, str]:
     Authenticated by the factory secret; only a paired hub gets an account, so an
     unpaired (or unpaired-since) hub cannot reach the broker at all.
     """
-    hub = Hub.objects.select_for_update().filter(serial_number=serial).first()
-    encoded = hub.factory_secret_hash if hub is not None and hub.factory_secret_hash else _decoy_hash()
-    if not check_password(factory_secret, encoded) or hub is None or not hub.factory_secret_hash:
-        logger.warning("hub provisioning refused for serial %s", untrusted(serial))
-        raise ApplicationError(ApiError.INVALID_CREDENTIALS, "Unknown serial number or wrong factory secret.")
+    hub = _hub_by_factory_secret(serial, factory_secret, purpose="provisioning")
     if hub.home_id is None:
         raise ApplicationError(
             HubError.NOT_PAIRED, "This hub is not paired to a home yet: pair it in the app, then retry."
@@ -253,13 +302,17 @@ def hubs_import(*, rows: list[list[str]]) -> dict:
     for serial, secret, firmware in parsed:
         hub = existing.get(serial)
         if hub is None:
-            Hub.objects.create(serial_number=serial, factory_secret_hash=make_password(secret), firmware=firmware)
+            Hub.objects.create(serial_number=serial, factory_secret_hash=make_password(secret),
+                               claim_code_hash=make_password(claim_code(secret)), firmware=firmware)
             counts["created"] += 1
             continue
         changed = []
         if not hub.factory_secret_hash or not check_password(secret, hub.factory_secret_hash):
             hub.factory_secret_hash = make_password(secret)
             changed.append("factory_secret_hash")
+        if not hub.claim_code_hash or not check_password(claim_code(secret), hub.claim_code_hash):
+            hub.claim_code_hash = make_password(claim_code(secret))
+            changed.append("claim_code_hash")
         if firmware and firmware != hub.firmware:
             hub.firmware = firmware
             changed.append("firmware")

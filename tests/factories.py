@@ -52,6 +52,28 @@ class HubFactory(factory.django.DjangoModelFactory):
     status = Hub.Status.ONLINE
 
 
+FACTORY_SECRET = "factory-secret-0123456789"
+
+
+def claimable(hub: Hub, secret: str = FACTORY_SECRET) -> Hub:
+    """Give a hub what the manufacturing import gives it: a factory secret and the claim code
+    of its QR code (both stored hashed)."""
+    from django.contrib.auth.hashers import make_password
+
+    from hubs.services import claim_code
+
+    hub.factory_secret_hash, hub.claim_code_hash = make_password(secret), make_password(claim_code(secret))
+    hub.save(update_fields=["factory_secret_hash", "claim_code_hash"])
+    return hub
+
+
+def hub_qr(hub: Hub, secret: str = FACTORY_SECRET) -> str:
+    """The QR code printed on the hub's box."""
+    from hubs.services import claim_code
+
+    return f"VEAHUB-{hub.serial_number}.{claim_code(secret)}"
+
+
 class DeviceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Device

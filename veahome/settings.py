@@ -303,6 +303,9 @@ REALTIME_ALLOWED_ORIGINS = env.list("REALTIME_ALLOWED_ORIGINS", default=[])
 # --- Device control, learning and the MQTT ingest listener ---
 # A command no state report confirms within this many seconds is marked expired.
 COMMAND_TIMEOUT_SECONDS = env.int("COMMAND_TIMEOUT_SECONDS", default=10)
+# Pairing: how long a hub's pair button lets its bare serial claim it; app pairing attempts per user.
+HUB_CLAIM_WINDOW_SECONDS = env.int("HUB_CLAIM_WINDOW_SECONDS", default=300)
+HUB_PAIR_THROTTLE_RATE = env("HUB_PAIR_THROTTLE_RATE", default="20/hour")
 LEARN_SESSION_TIMEOUT_SECONDS = env.int("LEARN_SESSION_TIMEOUT_SECONDS", default=60)
 # A hub silent for this long is marked offline by the sweep (hubs heartbeat at a third of it).
 HUB_HEARTBEAT_TIMEOUT_SECONDS = env.int("HUB_HEARTBEAT_TIMEOUT_SECONDS", default=180)

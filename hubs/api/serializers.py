@@ -83,6 +83,11 @@ class HubProvisionSerializer(serializers.Serializer):
     factory_secret = StrictCharField(max_length=256, trim_whitespace=False, write_only=True)
 
 
+class HubClaimWindowSerializer(serializers.Serializer):
+    hub_id = serializers.UUIDField()
+    claim_window_until = serializers.DateTimeField()
+
+
 class MqttCredentialsSerializer(serializers.Serializer):
     host = StrictCharField()
     port = serializers.IntegerField()

@@ -22,6 +22,7 @@ from veahome.error_codes import ApiError
 from .serializers import (
     HubPairResponseSerializer,
     HubPairSerializer,
+    HubClaimWindowSerializer,
     HubProvisionResponseSerializer,
     HubProvisionSerializer,
     HubRoomsSerializer,
@@ -108,10 +109,26 @@ class HubViewSet(
         return Response(HubSerializer(self.get_queryset().get(pk=hub.pk)).data)
 
 
-class HubPairView(APIView):
-    """`POST hub/pair {qrCode, homeId}`: claim an unpaired hub for a home the caller administers."""
+class PairThrottle(SimpleRateThrottle):
+    """Slows claim-code guessing: per user, rate from settings.HUB_PAIR_THROTTLE_RATE."""
 
-    error_codes = {"post": [HubError.INVALID_QR_CODE, HubError.NOT_FOUND, HubError.PAIRED_ELSEWHERE]}
+    scope = "hub_pair"
+
+    def get_rate(self):
+        return settings.HUB_PAIR_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class HubPairView(APIView):
+    """`POST hub/pair {qrCode, homeId}`: claim an unpaired hub for a home the caller
+    administers, with proof of possession (the claim code in the box's QR code, or the
+    hub's claim window)."""
+
+    error_codes = {"post": [HubError.INVALID_QR_CODE, HubError.CLAIM_REFUSED, HubError.NOT_FOUND,
+                            HubError.PAIRED_ELSEWHERE]}
+    throttle_classes = [PairThrottle]
 
     @extend_schema(request=HubPairSerializer, responses={200: HubPairResponseSerializer, 201: HubPairResponseSerializer})
     def post(self, request):
@@ -125,8 +142,8 @@ class HubPairView(APIView):
         if membership is None:
             raise exceptions.NotFound()
         require_role(membership.role, Role.ADMIN)
-        serial = services.serial_from_qr(serializer.validated_data["qr_code"])
-        hub, paired = services.hub_pair(serial=serial, home=membership.home)
+        serial, claim = services.parse_qr(serializer.validated_data["qr_code"])
+        hub, paired = services.hub_pair(serial=serial, claim=claim, home=membership.home)
         data = HubPairResponseSerializer(hubs_with_slots().get(pk=hub.pk)).data
         return Response(data, status=status.HTTP_201_CREATED if paired else status.HTTP_200_OK)
 
@@ -141,6 +158,24 @@ class ProvisionThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class HubClaimWindowView(APIView):
+    """`POST hub/claim-window {serial, factorySecret}`: called by a hub when its pair button
+    is pressed; for HUB_CLAIM_WINDOW_SECONDS its bare serial is enough to pair it."""
+
+    error_codes = {"post": [ApiError.INVALID_CREDENTIALS, HubError.PAIRED_ELSEWHERE]}
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ProvisionThrottle]
+
+    @extend_schema(request=HubProvisionSerializer, responses={200: HubClaimWindowSerializer}, auth=[])
+    def post(self, request):
+        serializer = HubProvisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        hub = services.hub_claim_window_open(**serializer.validated_data)
+        return Response(HubClaimWindowSerializer({"hub_id": hub.pk, "claim_window_until": hub.claim_window_until}).data)
 
 
 class HubProvisionView(APIView):

@@ -6,7 +6,6 @@ Extra fields may follow; a seed field missing or of another type fails here.
 from uuid import UUID
 
 import pytest
-from django.contrib.auth.hashers import make_password
 
 from hubs.models import Hub
 from tests import factories as f
@@ -63,7 +62,10 @@ def conforms(value, shape, path="") -> list[str]:
 def answers(anon, api, owner, home, broker):  # noqa: F811
     """Each seed handler called as the seed's app calls it."""
     room = f.RoomFactory(home=home)
-    new_hub = f.HubFactory(home=None, status=Hub.Status.UNPAIRED, factory_secret_hash=make_password("s" * 20))
+    new_hub = f.claimable(f.HubFactory(home=None, status=Hub.Status.UNPAIRED))
+    # The seed's bare VEAHUB-<serial> code pairs while the hub's claim window is open.
+    assert anon.post("/api/hub/claim-window", {"serial": new_hub.serial_number, "factorySecret": f.FACTORY_SECRET},
+                     format="json").status_code == 200
     paired = f.HubFactory(home=home, status=Hub.Status.ONLINE)
     lamp = f.DeviceFactory(room=room, hub=paired, type="light", category="Zigbee")
     return {

@@ -89,9 +89,9 @@ def test_provisioning_is_throttled(broker, anon, paired_hub, settings):
 
 
 def test_pair_then_provision_from_the_app_flow(broker, api, anon, home, django_capture_on_commit_callbacks):
-    hub = f.HubFactory(home=None, status=Hub.Status.UNPAIRED, factory_secret_hash=make_password(SECRET))
+    hub = f.claimable(f.HubFactory(home=None, status=Hub.Status.UNPAIRED), SECRET)
     assert provision(anon, hub.serial_number).status_code == 409
-    assert api.post("/api/hub/pair", {"qrCode": f"VEAHUB-{hub.serial_number}", "homeId": str(home.pk)}).status_code == 201
+    assert api.post("/api/hub/pair", {"qrCode": f.hub_qr(hub, SECRET), "homeId": str(home.pk)}).status_code == 201
     creds = provision(anon, hub.serial_number).json()["mqtt"]
     connection = broker.connect(username=creds["username"], password=creds["password"], client_id=creds["clientId"])
     assert connection.connect_result() == "Success"
