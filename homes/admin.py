@@ -13,7 +13,8 @@ from hubs.models import Hub
 from veahome.admin_display import ReadOnlyAdmin, ServiceBackedAdmin, admin_link, count_of, related_link
 
 from . import services, sessions
-from .models import Home, Membership, RefreshSession, Room, User
+from .models import Home, Invitation, Membership, RefreshSession, Room, User
+from .selectors import invitations_open
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -96,6 +97,21 @@ class MembershipInline(admin.TabularInline):
         return membership.user.name if membership.user_id else "-"
 
 
+class PendingInvitationInline(admin.TabularInline):
+    """Who has been invited and not answered yet; invitations are sent and revoked from the app."""
+
+    model = Invitation
+    fields = ("email", "role", "invited_by", "created_at", "expires_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "pending invitations"
+
+    def get_queryset(self, request):
+        return invitations_open().select_related("invited_by")
+
+
 class RoomInline(admin.TabularInline):
     model = Room
     fields = ("name", "temperature", "humidity", "device_count")
@@ -152,7 +168,7 @@ class HomeAdmin(ServiceBackedAdmin, admin.ModelAdmin):
         ("Layout", {"classes": ("collapse",), "fields": ("layout", "model3d_url")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = [MembershipInline, RoomInline, HubInline, DeviceInline]
+    inlines = [MembershipInline, PendingInvitationInline, RoomInline, HubInline, DeviceInline]
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -10,7 +10,7 @@ class AccountError(ErrorCode):
 class HomeError(ErrorCode):
     ROLE_REQUIRED = "role_required", 403, "The caller's role in the home is too low for this."
     ROLE_NOT_ASSIGNABLE = "role_not_assignable", 403, "The caller's role cannot grant or change that role."
-    USER_NOT_FOUND = "user_not_found", 400, "No account uses this email."
-    ALREADY_MEMBER = "already_member", 409, "This person is already a member of the home."
+    INVITATION_EXPIRED = "invitation_expired", 409, "The invitation has expired: ask the home's admins for a new one."
+    INVITATION_NOT_PENDING = "invitation_not_pending", 409, "The invitation was already accepted, declined or revoked."
     OWNER_CANNOT_LEAVE = "owner_cannot_leave", 409, "The owner cannot be removed from the home."
     HOME_LIMIT = "home_limit", 409, "The home holds as many of these as it may (HOME_MAX_* settings; docs/api.md, Limits)."

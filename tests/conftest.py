@@ -16,8 +16,9 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _relaxed_auth_throttle(settings):
-    # Suites log in many times from one address; the throttle has its own test.
+    # Suites log in (and invite) many times from one address and account; the throttles have tests of their own.
     settings.AUTH_THROTTLE_RATE = "100000/min"
+    settings.INVITE_THROTTLE_RATE = "100000/min"
 
 
 def client_for(user) -> APIClient:
