@@ -2,9 +2,10 @@
 import zoneinfo
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from automations.models import Automation, Scene
@@ -13,8 +14,49 @@ from hubs.models import Hub
 from veahome.admin_display import ReadOnlyAdmin, ServiceBackedAdmin, admin_link, count_of, related_link
 
 from . import services, sessions
+from .login_protection import LoginAttempt
 from .models import Home, Invitation, Membership, RefreshSession, Room, User
 from .selectors import invitations_open
+
+
+class ProtectedAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login form under the API login's protection (homes.login_protection): a locked
+    client is refused before the password is checked, every refused login counts as a failure."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "login_locked": "Too many failed logins for this account: try again in %(minutes)d minutes.",
+    }
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not email or not password:
+            return super().clean()
+        attempt = LoginAttempt.of(self.request, email)
+        wait = attempt.retry_after()
+        if wait:
+            raise ValidationError(self.error_messages["login_locked"], code="login_locked",
+                                  params={"minutes": max(1, -(-wait // 60))})
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            attempt.failed()
+            raise
+        attempt.succeeded()
+        self.request.login_attempt = attempt
+        return cleaned
+
+
+admin.site.login_form = ProtectedAdminAuthenticationForm
+
+
+def admin_login(request, extra_context=None):
+    """The admin's login page; a successful login gives the browser its device marker."""
+    response = admin.site.login(request, extra_context)
+    attempt = getattr(request, "login_attempt", None)
+    if attempt is not None:
+        attempt.remember(response)
+    return response
 
 
 class UserCreationForm(BaseUserCreationForm):

@@ -5,6 +5,10 @@ from veahome.error_codes import ErrorCode
 class AccountError(ErrorCode):
     TOKEN_INVALID = "token_invalid", 401, "The refresh token is invalid, expired or already used: log in again."
     EMAIL_TAKEN = "email_taken", 409, "An account with this email already exists."
+    LOGIN_LOCKED = "login_locked", 429, (
+        "Too many failed logins for this email from this client, or from anywhere for a client that has not"
+        " logged in to it before; Retry-After says when to try again."
+    )
 
 
 class HomeError(ErrorCode):

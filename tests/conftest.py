@@ -21,6 +21,14 @@ def _relaxed_auth_throttle(settings):
     settings.INVITE_THROTTLE_RATE = "100000/min"
 
 
+@pytest.fixture(autouse=True)
+def _no_login_failures_from_other_tests():
+    # Login protection counts in Redis, which outlives each test's database transaction.
+    from homes import login_protection
+
+    login_protection.reset_all()
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from homes import services, sessions
+from homes.login_protection import LoginAttempt
 from homes.errors import AccountError, HomeError
 from homes.models import Invitation, Membership, Room, User
 from homes.scoping import Role
@@ -92,11 +93,20 @@ class RegisterView(APIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user, _home = services.user_register(**serializer.validated_data)
-        return no_store(Response(auth_payload(user), status=status.HTTP_201_CREATED))
+        response = no_store(Response(auth_payload(user), status=status.HTTP_201_CREATED))
+        # The app that created the account is one its owner uses (login protection's known clients).
+        attempt = LoginAttempt.of(request, user.email)
+        attempt.succeeded()
+        attempt.remember(response)
+        return response
 
 
 class LoginView(APIView):
-    error_codes = {"post": [ApiError.INVALID_CREDENTIALS]}
+    """`POST auth/login`: per client address throttled (AuthThrottle) and, per email, protected
+    against guessing (homes.login_protection): a locked client gets 429 `login_locked` before its
+    password is looked at, for unknown emails exactly as for known ones."""
+
+    error_codes = {"post": [ApiError.INVALID_CREDENTIALS, AccountError.LOGIN_LOCKED]}
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -106,12 +116,21 @@ class LoginView(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request, email=serializer.validated_data["email"].lower(), password=serializer.validated_data["password"]
-        )
+        email = serializer.validated_data["email"].lower()
+        attempt = LoginAttempt.of(request, email)
+        wait = attempt.retry_after()
+        if wait:
+            raise ApplicationError(
+                AccountError.LOGIN_LOCKED, "Too many failed logins: try again later.", headers={"Retry-After": str(wait)}
+            )
+        user = authenticate(request, email=email, password=serializer.validated_data["password"])
         if user is None:
+            attempt.failed()
             raise ApplicationError(ApiError.INVALID_CREDENTIALS, "Invalid email or password.")
-        return no_store(Response(auth_payload(user)))
+        attempt.succeeded()
+        response = no_store(Response(auth_payload(user)))
+        attempt.remember(response)
+        return response
 
 
 class MeView(APIView):
