@@ -2,9 +2,10 @@
 import zoneinfo
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from automations.models import Automation, Scene
@@ -13,7 +14,49 @@ from hubs.models import Hub
 from veahome.admin_display import ReadOnlyAdmin, ServiceBackedAdmin, admin_link, count_of, related_link
 
 from . import services, sessions
-from .models import Home, Membership, RefreshSession, Room, User
+from .login_protection import LoginAttempt
+from .models import Home, Invitation, Membership, RefreshSession, Room, User
+from .selectors import invitations_open
+
+
+class ProtectedAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login form under the API login's protection (homes.login_protection): a locked
+    client is refused before the password is checked, every refused login counts as a failure."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "login_locked": "Too many failed logins for this account: try again in %(minutes)d minutes.",
+    }
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not email or not password:
+            return super().clean()
+        attempt = LoginAttempt.of(self.request, email)
+        wait = attempt.retry_after()
+        if wait:
+            raise ValidationError(self.error_messages["login_locked"], code="login_locked",
+                                  params={"minutes": max(1, -(-wait // 60))})
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            attempt.failed()
+            raise
+        attempt.succeeded()
+        self.request.login_attempt = attempt
+        return cleaned
+
+
+admin.site.login_form = ProtectedAdminAuthenticationForm
+
+
+def admin_login(request, extra_context=None):
+    """The admin's login page; a successful login gives the browser its device marker."""
+    response = admin.site.login(request, extra_context)
+    attempt = getattr(request, "login_attempt", None)
+    if attempt is not None:
+        attempt.remember(response)
+    return response
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -96,6 +139,21 @@ class MembershipInline(admin.TabularInline):
         return membership.user.name if membership.user_id else "-"
 
 
+class PendingInvitationInline(admin.TabularInline):
+    """Who has been invited and not answered yet; invitations are sent and revoked from the app."""
+
+    model = Invitation
+    fields = ("email", "role", "invited_by", "created_at", "expires_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "pending invitations"
+
+    def get_queryset(self, request):
+        return invitations_open().select_related("invited_by")
+
+
 class RoomInline(admin.TabularInline):
     model = Room
     fields = ("name", "temperature", "humidity", "device_count")
@@ -152,7 +210,7 @@ class HomeAdmin(ServiceBackedAdmin, admin.ModelAdmin):
         ("Layout", {"classes": ("collapse",), "fields": ("layout", "model3d_url")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = [MembershipInline, RoomInline, HubInline, DeviceInline]
+    inlines = [MembershipInline, PendingInvitationInline, RoomInline, HubInline, DeviceInline]
 
     def save_model(self, request, obj, form, change):
         if not change:

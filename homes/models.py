@@ -154,3 +154,42 @@ class RefreshSession(BaseModel):
 
     def __str__(self):
         return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(BaseModel):
+    """An offer to join a home, addressed to an email; it becomes a membership only when the
+    account with that email accepts it (homes.services.invitation_accept).
+
+    A pending invitation whose `expires_at` has passed counts as expired wherever it is read;
+    the row is marked so the next time it is touched.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=255, help_text="lower-cased; matched against the invitee's account email")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True, help_text="when it was accepted, declined or revoked")
+
+    objects = scoped_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Inviting the same email again refreshes the pending invitation instead of stacking another.
+            models.UniqueConstraint(
+                fields=["home", "email"], condition=models.Q(status="pending"), name="invitation_one_pending_per_email"
+            ),
+        ]
+        indexes = [models.Index(fields=["email", "status"], name="invitation_email_status")]
+
+    def __str__(self):
+        return f"{self.email} to {self.home} ({self.role}, {self.status})"

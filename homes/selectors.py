@@ -1,16 +1,32 @@
 """Reads for homes that are more than one filter."""
 from django.db import connections, router
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from veahome.prepared import ModelColumns, cursor_for
 
-from .models import Home, Membership, User
+from .models import Home, Invitation, Membership, User
 
 
 def homes_for_user(user: User) -> QuerySet[Home]:
     """The user's homes, oldest first, each annotated with `my_role`."""
     role = Membership.objects.filter(home=OuterRef("pk"), user=user).values("role")[:1]
     return Home.objects.visible_to(user).annotate(my_role=Subquery(role)).order_by("created_at")
+
+
+def invitations_open() -> QuerySet[Invitation]:
+    """Invitations that can still be answered: pending and not expired."""
+    return Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+
+
+def invitations_addressed_to(user: User, *, open_only: bool = False) -> QuerySet[Invitation]:
+    """The invitations to the user's account email, whenever they were sent (before they registered
+    too); only those that can still be answered with `open_only`.
+
+    The user is identified by that email alone: another user asking for one of these gets a 404.
+    """
+    invitations = invitations_open() if open_only else Invitation.objects.all()
+    return invitations.filter(email=user.email.strip().lower()).select_related("home", "invited_by")
 
 
 class _MembershipLookup:

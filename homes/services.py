@@ -1,5 +1,9 @@
-"""Every write to users, homes, memberships and rooms."""
+"""Every write to users, homes, memberships, invitations and rooms."""
+import datetime
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from homes.errors import AccountError, HomeError
 from hubs.services import hub_unpair
@@ -7,13 +11,12 @@ from realtime import publish
 from veahome.errors import ApplicationError
 from veahome.services import model_update
 
-from .models import Home, Membership, RefreshSession, Room, User
+from .models import Home, Invitation, Membership, RefreshSession, Room, User
 from .scoping import Role
 
 DEFAULT_HOME_NAME = "My Home"
 
 
-@transaction.atomic
 @transaction.atomic
 def user_password_change(*, user: User, new_password: str):
     """Set a new password and end every session of the account (each app must log in again);
@@ -141,18 +144,130 @@ def _membership_event(membership: Membership) -> dict:
 
 
 @transaction.atomic
-def membership_add(*, home: Home, actor_role: str, email: str, role: str) -> Membership:
-    _check_may_manage(actor_role, role)
-    user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is None:
-        raise ApplicationError(
-            HomeError.USER_NOT_FOUND, "No account uses this email.", fields={"email": ["no such account"]}
-        )
-    if Membership.objects.filter(home=home, user=user).exists():
-        raise ApplicationError(HomeError.ALREADY_MEMBER, "This person is already a member of the home.", fields={"email": ["already a member"]})
-    membership = Membership.objects.create(home=home, user=user, role=role)
+def membership_grant(*, home: Home, user: User, role: str) -> tuple[Membership, bool]:
+    """Make `user` a member of `home` with `role`, unless they are one already (then nothing
+    changes); returns the membership and whether it is new.
+
+    No endpoint calls this directly: people join a home by accepting an invitation
+    (`invitation_accept`); the demo seed adds its second account through it.
+    """
+    if role == Role.OWNER:
+        raise ValueError("a home's owner is made by home_create, never granted")
+    existing = Membership.objects.filter(home=home, user=user).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(home=home, user=user, role=role)
+    except IntegrityError:  # a concurrent grant of the same person won
+        return Membership.objects.get(home=home, user=user), False
     publish(home.pk, "member:added", _membership_event(membership))
+    return membership, True
+
+
+def _invitation_event(invitation: Invitation) -> dict:
+    return {
+        "invitationId": str(invitation.pk), "email": invitation.email, "role": invitation.role,
+        "status": invitation.status, "expiresAt": invitation.expires_at.isoformat(),
+    }
+
+
+def _expire_stale(invitations) -> None:
+    """Mark the pending invitations among `invitations` whose time is up as expired."""
+    now = timezone.now()
+    invitations.filter(status=Invitation.Status.PENDING, expires_at__lte=now).update(
+        status=Invitation.Status.EXPIRED, updated_at=now
+    )
+
+
+@transaction.atomic
+def invitation_create(*, home: Home, actor: User, actor_role: str, email: str, role: str) -> Invitation:
+    """Invite whoever owns `email` into the home with `role`.
+
+    The answer is the same whether an account, or a member of this home, has the email: nothing
+    tells the inviter which, and nobody joins a home without accepting. Inviting an email that has a
+    pending invitation refreshes that one (role, inviter, a new expiry) instead of adding another.
+    """
+    _check_may_manage(actor_role, role)
+    email = email.strip().lower()
+    expires_at = timezone.now() + datetime.timedelta(days=settings.INVITATION_TTL_DAYS)
+    _expire_stale(Invitation.objects.filter(home=home, email=email))
+    pending = Invitation.objects.select_for_update().filter(
+        home=home, email=email, status=Invitation.Status.PENDING
+    ).first()
+    if pending is None:
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    home=home, email=email, role=role, invited_by=actor, expires_at=expires_at
+                )
+        except IntegrityError:  # a concurrent invitation of the same email won: refresh it
+            pending = Invitation.objects.select_for_update().get(
+                home=home, email=email, status=Invitation.Status.PENDING
+            )
+        else:
+            publish(home.pk, "invitation:created", _invitation_event(invitation))
+            return invitation
+    _check_may_manage(actor_role, pending.role)
+    model_update(instance=pending, data={"role": role, "invited_by_id": actor.pk, "expires_at": expires_at})
+    publish(home.pk, "invitation:update", _invitation_event(pending))
+    return pending
+
+
+def _locked_open_invitation(invitation: Invitation) -> Invitation:
+    """The invitation's row, locked, if it can still be answered."""
+    invitation = Invitation.objects.select_for_update().select_related("home").get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ApplicationError(
+            HomeError.INVITATION_NOT_PENDING, f"This invitation was already {invitation.status}.",
+            fields={"status": [invitation.status]},
+        )
+    if invitation.expires_at <= timezone.now():
+        raise ApplicationError(
+            HomeError.INVITATION_EXPIRED, "This invitation has expired: ask the home's admins for a new one.",
+            fields={"expiresAt": [invitation.expires_at.isoformat()]},
+        )
+    return invitation
+
+
+def _respond(invitation: Invitation, status: str) -> None:
+    model_update(instance=invitation, data={"status": status, "responded_at": timezone.now()})
+    publish(invitation.home_id, f"invitation:{status}", _invitation_event(invitation))
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """The invitee joins the home with the invitation's role.
+
+    The role must still be one the inviter may grant (an admin demoted since cannot have handed out
+    more than they now could). Someone who is a member already stays exactly as they are.
+    """
+    invitation = _locked_open_invitation(invitation)
+    inviter_role = (Membership.objects.filter(home_id=invitation.home_id, user_id=invitation.invited_by_id)
+                    .values_list("role", flat=True).first())
+    if invitation.role not in ASSIGNABLE_BY.get(inviter_role, set()):
+        raise ApplicationError(
+            HomeError.ROLE_NOT_ASSIGNABLE,
+            f"Whoever invited you can no longer grant the {invitation.role} role in this home: ask its admins"
+            " for a new invitation.",
+            fields={"role": [f"not assignable by the inviter ({inviter_role or 'no longer a member'})"]},
+        )
+    membership, _ = membership_grant(home=invitation.home, user=user, role=invitation.role)
+    _respond(invitation, Invitation.Status.ACCEPTED)
     return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user: User) -> None:
+    _respond(_locked_open_invitation(invitation), Invitation.Status.DECLINED)
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor_role: str) -> None:
+    """An admin withdraws a pending invitation (only one for a role they could have granted)."""
+    invitation = _locked_open_invitation(invitation)
+    _check_may_manage(actor_role, invitation.role)
+    _respond(invitation, Invitation.Status.REVOKED)
 
 
 @transaction.atomic

@@ -12,7 +12,8 @@ SUPPORT_GROUP = "Support"
 # names, time zones and flags but never add or delete (that stays with the customer's app).
 SUPPORT_PERMISSIONS = {
     "homes": {
-        "user": ("view", "change"), "home": ("view", "change"), "membership": ("view",), "room": ("view", "change"),
+        "user": ("view", "change"), "home": ("view", "change"), "membership": ("view",), "invitation": ("view",),
+        "room": ("view", "change"),
         "refreshsession": ("view",),
     },
     "hubs": {"hub": ("view", "change"), "hubroom": ("view",)},

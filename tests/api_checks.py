@@ -51,7 +51,6 @@ endpoint("room detail", "get", lambda w: f"{H(w)}/rooms/{w['living'].pk}")
 endpoint("room update", "patch", lambda w: f"{H(w)}/rooms/{w['living'].pk}", lambda w: {"name": "Lounge"}, role="admin")
 endpoint("room delete", "delete", lambda w: f"{H(w)}/rooms/{w['kitchen'].pk}", role="admin")
 endpoint("members list", "get", lambda w: f"{H(w)}/members")
-endpoint("member add", "post", lambda w: f"{H(w)}/members", lambda w: {"email": w["stranger"].email, "role": "guest"}, role="admin")
 endpoint("member detail", "get", lambda w: f"{H(w)}/members/{w['friend'].pk}")
 endpoint("member update", "patch", lambda w: f"{H(w)}/members/{w['friend'].pk}", lambda w: {"role": "member"}, role="admin")
 endpoint("member replace", "put", lambda w: f"{H(w)}/members/{w['friend'].pk}", lambda w: {"role": "member"}, role="admin")
@@ -65,6 +64,22 @@ endpoint("group rename", "patch", lambda w: f"{H(w)}/device-groups/{w['group'].p
 endpoint("scene rename", "patch", lambda w: f"{H(w)}/scenes/{w['scene'].pk}", lambda w: {"name": "Late"}, role="member")
 endpoint("schedule replace", "put", lambda w: f"{H(w)}/schedules/{w['schedule'].pk}", lambda w: {"name": "Wake", "time": "07:00", "days": ["monday"], "actions": [{"type": "scene", "sceneId": str(w["scene"].pk)}]}, role="member")
 endpoint("automation rename", "patch", lambda w: f"{H(w)}/automations/{w['automation'].pk}", lambda w: {"name": "Auto 3"}, role="member")
+endpoint("member invite", "post", lambda w: f"{H(w)}/members", lambda w: {"email": "newcomer@example.com", "role": "member"}, role="admin")
+
+
+def _invitation(w):
+    """A pending invitation of the home (only the home's admins see and revoke them)."""
+    from homes import services
+
+    if "invitation" not in w:
+        w["invitation"] = services.invitation_create(
+            home=w["home"], actor=w["home"].owner, actor_role="owner", email="invitee@example.com", role="guest"
+        )
+    return w["invitation"]
+
+
+endpoint("invitations list", "get", lambda w: f"{H(w)}/invitations", role="admin")
+endpoint("invitation revoke", "delete", lambda w: f"{H(w)}/invitations/{_invitation(w).pk}", role="admin")
 endpoint("hubs list", "get", lambda w: f"{H(w)}/hubs")
 endpoint("hub detail", "get", lambda w: f"/api/hubs/{w['hub'].pk}")
 endpoint("hub status", "get", lambda w: f"/api/hubs/{w['hub'].pk}/status")

@@ -18,8 +18,17 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _relaxed_auth_throttle(settings):
-    # Suites log in many times from one address; the throttle has its own test.
+    # Suites log in (and invite) many times from one address and account; the throttles have tests of their own.
     settings.AUTH_THROTTLE_RATE = "100000/min"
+    settings.INVITE_THROTTLE_RATE = "100000/min"
+
+
+@pytest.fixture(autouse=True)
+def _no_login_failures_from_other_tests():
+    # Login protection counts in Redis, which outlives each test's database transaction.
+    from homes import login_protection
+
+    login_protection.reset_all()
 
 
 def client_for(user) -> APIClient:

@@ -16,15 +16,17 @@ logger = logging.getLogger(__name__)
 
 class ApplicationError(Exception):
     """A domain rule was broken: a catalogued code (veahome.error_codes), which fixes the
-    HTTP status, a message for people and, where a field is at fault, `fields`."""
+    HTTP status, a message for people, where a field is at fault `fields`, and any response
+    `headers` the code calls for (`Retry-After` with a 429)."""
 
-    def __init__(self, code: ErrorCode, message: str, *, fields: dict | None = None):
+    def __init__(self, code: ErrorCode, message: str, *, fields: dict | None = None, headers: dict | None = None):
         if not isinstance(code, ErrorCode):
             raise TypeError(f"ApplicationError takes a catalogued ErrorCode, not {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
         self.fields = fields or {}
+        self.headers = headers or {}
 
     @property
     def status_code(self) -> int:
@@ -91,7 +93,7 @@ def _camel_path(path: str) -> str:
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         fields = {_camel_path(k): v for k, v in exc.fields.items()}
-        return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)
+        return Response(error_body(exc.code, exc.message, fields), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body(ApiError.BODY_TOO_LARGE, "The request body is too large."), status=ApiError.BODY_TOO_LARGE.status)
     if isinstance(exc, Http404):

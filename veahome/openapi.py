@@ -81,6 +81,7 @@ ID_NAMES = {
     "homes": "homeId",
     "rooms": "roomId",
     "members": "memberId",
+    "invitations": "invitationId",
     "hubs": "hubId",
     "devices": "deviceId",
     "device-groups": "groupId",

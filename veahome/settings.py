@@ -247,6 +247,18 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"] = AUTH_THROTTLE_RATE
 # proxy headers, configured in veahome/serve.py), so DRF reads REMOTE_ADDR as it is.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 REST_FRAMEWORK["NUM_PROXIES"] = 0
+# Invitations to a home (POST homes/{homeId}/members): how long one stays open, and how many
+# an account may send (per user, DRF rate syntax; docs/api.md, Members).
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
+INVITE_THROTTLE_RATE = env("INVITE_THROTTLE_RATE", default="20/hour")
+# Login protection (homes/login_protection.py; docs/operations.md): failures per account and
+# client before that client is locked out of the account, failures per account (all clients)
+# before every client not known to the account is, and how long a lock (and a failure) lasts.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=20)
+LOGIN_COOLOFF_SECONDS = env.int("LOGIN_COOLOFF_SECONDS", default=900)
+# A client that logged in successfully stays known to the account this long (device cookie, address).
+LOGIN_KNOWN_CLIENT_DAYS = env.int("LOGIN_KNOWN_CLIENT_DAYS", default=90)
 # The app reads numbers as numbers: temperatures, coordinates and values are JSON numbers.
 REST_FRAMEWORK["COERCE_DECIMAL_TO_STRING"] = False
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "veahome.openapi.AutoSchema"
@@ -256,6 +268,9 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("veahome.openapi.camelize_pa
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "RoleEnum": "homes.scoping.Role",
     "AssignableRoleEnum": ["admin", "member", "guest"],
+    # Two models have a `status`: the hub's keeps the name it had before invitations came.
+    "StatusEnum": "hubs.models.Hub.Status",
+    "InvitationStatusEnum": "homes.models.Invitation.Status",
 }
 
 # --- Support admin, demo data and serving (static files, web server) -----------------------

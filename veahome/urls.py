@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from homes.admin import admin_login
 from veahome import health
 from veahome.errors import json_bad_request, json_not_found, json_server_error
 
@@ -22,6 +23,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    # Ahead of the admin's own login URL: the same page, under login protection.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("api/", include(api_patterns)),

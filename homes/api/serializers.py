@@ -5,7 +5,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from homes.models import Home, Membership, Room, User
+from homes.models import Home, Invitation, Membership, Room, User
 from homes.scoping import Role
 from veahome.api import (
     NAME_MAX_LENGTH, ModelSerializer, StrictCharField, StrictEmailField, StrictFloatField, StrictIntegerField,
@@ -173,3 +173,30 @@ class MemberCreateSerializer(serializers.Serializer):
 
 class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=[r for r in Role.values if r != Role.OWNER])
+
+
+class InvitationSerializer(ModelSerializer):
+    """An invitation as the home's admins see it; nothing in it says whether the email has an account."""
+
+    invited_by_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "status", "invited_by_id", "expires_at", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class MyInvitationSerializer(ModelSerializer):
+    """An invitation as its invitee sees it: which home, from whom, with which role."""
+
+    home_id = serializers.UUIDField(read_only=True)
+    home_name = StrictCharField(source="home.name", read_only=True)
+    invited_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "home_id", "home_name", "role", "invited_by_name", "expires_at", "created_at"]
+        read_only_fields = fields
+
+    def get_invited_by_name(self, invitation) -> str | None:
+        return invitation.invited_by.name if invitation.invited_by_id else None

@@ -8,6 +8,8 @@ router = OptionalSlashRouter()
 router.register(r"homes", views.HomeViewSet, basename="home")
 router.register(rf"{HOME}/rooms", views.RoomViewSet, basename="room")
 router.register(rf"{HOME}/members", views.MemberViewSet, basename="member")
+router.register(rf"{HOME}/invitations", views.HomeInvitationViewSet, basename="home-invitation")
+router.register(r"invitations", views.MyInvitationViewSet, basename="invitation")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),

@@ -11,24 +11,27 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from homes import services, sessions
+from homes.login_protection import LoginAttempt
 from homes.errors import AccountError, HomeError
-from homes.models import Membership, Room, User
+from homes.models import Invitation, Membership, Room, User
 from homes.scoping import Role
-from homes.selectors import homes_for_user
+from homes.selectors import homes_for_user, invitations_addressed_to, invitations_open
 from hubs.errors import HubError
 from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 
-from .mixins import HomeScopedMixin
+from .mixins import HomeScopedMixin, parse_uuid
 from .serializers import (
     AuthResponseSerializer,
     HomeDetailSerializer,
     HomeSerializer,
+    InvitationSerializer,
     LayoutSerializer,
     LoginSerializer,
     MemberCreateSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
+    MyInvitationSerializer,
     PasswordChangeSerializer,
     MeResponseSerializer,
     RefreshSerializer,
@@ -48,6 +51,18 @@ class AuthThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class InviteThrottle(SimpleRateThrottle):
+    """Bounds how many invitations one account sends: per user, rate from settings.INVITE_THROTTLE_RATE."""
+
+    scope = "invite"
+
+    def get_rate(self):
+        return settings.INVITE_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
 def no_store(response: Response) -> Response:
@@ -78,11 +93,20 @@ class RegisterView(APIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user, _home = services.user_register(**serializer.validated_data)
-        return no_store(Response(auth_payload(user), status=status.HTTP_201_CREATED))
+        response = no_store(Response(auth_payload(user), status=status.HTTP_201_CREATED))
+        # The app that created the account is one its owner uses (login protection's known clients).
+        attempt = LoginAttempt.of(request, user.email)
+        attempt.succeeded()
+        attempt.remember(response)
+        return response
 
 
 class LoginView(APIView):
-    error_codes = {"post": [ApiError.INVALID_CREDENTIALS]}
+    """`POST auth/login`: per client address throttled (AuthThrottle) and, per email, protected
+    against guessing (homes.login_protection): a locked client gets 429 `login_locked` before its
+    password is looked at, for unknown emails exactly as for known ones."""
+
+    error_codes = {"post": [ApiError.INVALID_CREDENTIALS, AccountError.LOGIN_LOCKED]}
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -92,12 +116,21 @@ class LoginView(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request, email=serializer.validated_data["email"].lower(), password=serializer.validated_data["password"]
-        )
+        email = serializer.validated_data["email"].lower()
+        attempt = LoginAttempt.of(request, email)
+        wait = attempt.retry_after()
+        if wait:
+            raise ApplicationError(
+                AccountError.LOGIN_LOCKED, "Too many failed logins: try again later.", headers={"Retry-After": str(wait)}
+            )
+        user = authenticate(request, email=email, password=serializer.validated_data["password"])
         if user is None:
+            attempt.failed()
             raise ApplicationError(ApiError.INVALID_CREDENTIALS, "Invalid email or password.")
-        return no_store(Response(auth_payload(user)))
+        attempt.succeeded()
+        response = no_store(Response(auth_payload(user)))
+        attempt.remember(response)
+        return response
 
 
 class MeView(APIView):
@@ -243,10 +276,10 @@ class RoomViewSet(HomeScopedMixin, viewsets.ModelViewSet):
 
 
 class MemberViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The household: owners and admins manage it; anyone may leave."""
+    """The household: owners and admins invite and manage it; anyone may leave."""
 
     error_codes = {
-        "create": [HomeError.USER_NOT_FOUND, HomeError.ALREADY_MEMBER, HomeError.ROLE_NOT_ASSIGNABLE],
+        "create": [HomeError.ROLE_NOT_ASSIGNABLE, ApiError.THROTTLED],
         "update": [HomeError.ROLE_NOT_ASSIGNABLE],
         "partial_update": [HomeError.ROLE_NOT_ASSIGNABLE],
         "destroy": [HomeError.OWNER_CANNOT_LEAVE, HomeError.ROLE_NOT_ASSIGNABLE],
@@ -257,14 +290,23 @@ class MemberViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
     write_role = Role.ADMIN
     action_roles = {"destroy": Role.GUEST}
 
-    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
+    def get_throttles(self):
+        if self.action == "create":
+            return [InviteThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(
+        request=MemberCreateSerializer, responses={202: InvitationSerializer},
+        description="Invite someone by email. The answer is the same whether or not an account (or a member) "
+        "has the email; they join when they accept (`POST /api/invitations/{invitationId}/accept`).",
+    )
     def create(self, request, *args, **kwargs):
         serializer = MemberCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.membership_add(
-            home=self.home, actor_role=self.membership.role, **serializer.validated_data
+        invitation = services.invitation_create(
+            home=self.home, actor=request.user, actor_role=self.membership.role, **serializer.validated_data
         )
-        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer})
     def partial_update(self, request, *args, **kwargs):
@@ -286,3 +328,58 @@ class MemberViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class HomeInvitationViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """`homes/{homeId}/invitations`: the home's open invitations, for its admins to see and revoke."""
+
+    error_codes = {"destroy": [HomeError.ROLE_NOT_ASSIGNABLE, HomeError.INVITATION_NOT_PENDING]}
+
+    queryset = Invitation.objects.all()
+    serializer_class = InvitationSerializer
+    action_roles = {"list": Role.ADMIN, "destroy": Role.ADMIN}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return invitations_open().in_home(self.home)
+
+    def perform_destroy(self, instance):
+        services.invitation_revoke(invitation=instance, actor_role=self.membership.role)
+
+
+class MyInvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """`invitations`: the open invitations addressed to the caller's account email, to accept or decline.
+
+    Until one is accepted the home stays invisible to its invitee; an invitation addressed to
+    someone else is a 404.
+    """
+
+    error_codes = {
+        "accept": [HomeError.INVITATION_EXPIRED, HomeError.INVITATION_NOT_PENDING, HomeError.ROLE_NOT_ASSIGNABLE],
+        "decline": [HomeError.INVITATION_EXPIRED, HomeError.INVITATION_NOT_PENDING],
+    }
+
+    serializer_class = MyInvitationSerializer
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return invitations_addressed_to(self.request.user, open_only=self.action == "list")
+
+    def get_object(self):
+        parse_uuid(self.kwargs.get(self.lookup_field))
+        return super().get_object()
+
+    @extend_schema(request=None, responses={200: HomeSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, *args, **kwargs):
+        membership = services.invitation_accept(invitation=self.get_object(), user=request.user)
+        home = membership.home
+        home.my_role = membership.role
+        return Response(HomeSerializer(home).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, *args, **kwargs):
+        services.invitation_decline(invitation=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -112,3 +112,20 @@ def test_renaming_a_room_in_admin_writes_its_name_and_publishes_once():
     assert response.status_code == 302, response.content.decode()[:2000]
     assert [columns_set(w) for w in writes if w.startswith('UPDATE "homes_room"')] == [{"name", "updated_at"}]
     assert events == [("room:update", {"roomId": str(room.pk), "name": "Lounge", "changed": ["name"]})]
+
+
+def test_the_home_page_lists_its_pending_invitations_read_only():
+    from homes import services
+    from homes.models import Invitation
+
+    agent = seeded_agent()
+    home = Home.objects.get(name="Demo Home")
+    owner = home.owner
+    services.invitation_create(home=home, actor=owner, actor_role="owner", email="cousin@example.com", role="guest")
+    answered = services.invitation_create(home=home, actor=owner, actor_role="owner", email="gone@example.com",
+                                          role="guest")
+    Invitation.objects.filter(pk=answered.pk).update(status="revoked")
+    page = text(agent.get(f"/admin/homes/home/{home.pk}/change/"))
+    assert "Pending invitations" in page
+    assert "cousin@example.com" in page and "gone@example.com" not in page
+    assert 'name="invitations-0-email"' not in page

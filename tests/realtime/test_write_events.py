@@ -1,10 +1,14 @@
 """Every write of the REST API publishes exactly its events to the home's feed, once it has committed."""
+import datetime
+
 import pytest
 
 from devices.models import Command, LearnSession
+from homes.models import Membership
 from realtime.events import last_event_id
 from tests import factories as f
 from tests.api_checks import ENDPOINTS
+from tests.conftest import client_for
 from tests.events import capture_events, events_since
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,6 +45,12 @@ def _learn_events(w, response) -> list:
     session = LearnSession.objects.get(pk=response.json()["sessionId"])
     return [("learn:status", {"sessionId": str(session.pk), "deviceId": str(w["tv"].pk), "hubId": str(w["hub"].pk),
                               "action": "OFF", "status": "open", "expiresAt": session.expires_at.isoformat()})]
+
+
+def _invitation_event(invitation: dict, status: str = "pending") -> dict:
+    expires_at = datetime.datetime.fromisoformat(invitation["expiresAt"].replace("Z", "+00:00"))
+    return {"invitationId": invitation["id"], "email": invitation["email"], "role": invitation["role"],
+            "status": status, "expiresAt": expires_at.isoformat()}
 
 
 def _token_prefix(response) -> str:
@@ -91,6 +101,10 @@ EXPECTED = {
                                                                        "prefix": _token_prefix(r)})],
     "ingestion token revoke": lambda w, r: [("device:ingestion-token", {"deviceId": str(w["lamp"].pk),
                                                                         "prefix": None})],
+    "member invite": lambda w, r: [("invitation:created", _invitation_event(r.json()))],
+    "invitation revoke": lambda w, r: [("invitation:revoked", _invitation_event(
+        {"id": str(w["invitation"].pk), "email": "invitee@example.com", "role": "guest",
+         "expiresAt": w["invitation"].expires_at.isoformat()}, status="revoked"))],
     "device control": _command_events,
     "device learn": _learn_events,
 }
@@ -119,16 +133,21 @@ def test_rest_write_publishes_exactly_its_events(endpoint, world, api):
 def test_membership_writes_publish_member_events(home, api):
     guest = f.UserFactory()
     before = last_event_id(home.pk)
-    added = api.post(f"/api/homes/{home.pk}/members", {"email": guest.email, "role": "guest"}).json()
-    api.patch(f"/api/homes/{home.pk}/members/{added['id']}", {"role": "member"})
-    api.delete(f"/api/homes/{home.pk}/members/{added['id']}")
+    invitation = api.post(f"/api/homes/{home.pk}/members", {"email": guest.email, "role": "guest"}).json()
+    joined = client_for(guest).post(f"/api/invitations/{invitation['id']}/accept")
+    assert joined.status_code == 200, joined.content
+    added = Membership.objects.get(home=home, user=guest)
+    api.patch(f"/api/homes/{home.pk}/members/{added.pk}", {"role": "member"})
+    api.delete(f"/api/homes/{home.pk}/members/{added.pk}")
     events = events_since(home.pk, before)
-    membership = {"membershipId": added["id"], "userId": str(guest.pk)}
+    membership = {"membershipId": str(added.pk), "userId": str(guest.pk)}
+    invited = _invitation_event(invitation)
     assert [(e["event"], e["data"]) for e in events] == [
-        ("member:added", membership | {"role": "guest"}), ("member:update", membership | {"role": "member"}),
-        ("member:removed", membership | {"role": "member"}),
+        ("invitation:created", invited), ("member:added", membership | {"role": "guest"}),
+        ("invitation:accepted", invited | {"status": "accepted"}),
+        ("member:update", membership | {"role": "member"}), ("member:removed", membership | {"role": "member"}),
     ]
-    assert [e["id"] for e in events] == list(range(before + 1, before + 4))
+    assert [e["id"] for e in events] == list(range(before + 1, before + 6))
 
 
 def test_failed_write_publishes_nothing(world, api):

@@ -204,7 +204,7 @@ def seed_demo() -> dict[str, int]:
     partner = _user(PARTNER_EMAIL, DEMO_PASSWORD, PARTNER_NAME, created)
     home = _seed_home(owner, created)
     if not Membership.objects.filter(home=home, user=partner).exists():
-        home_services.membership_add(home=home, actor_role=Role.OWNER, email=partner.email, role=Role.MEMBER)
+        home_services.membership_grant(home=home, user=partner, role=Role.MEMBER)
         created["members"] += 1
     rooms = _seed_rooms(home, created)
     hub = _seed_hub(home, rooms, created)
