@@ -6,3 +6,4 @@ import pytest
 def _relaxed_body_throttles(settings):
     settings.HUB_PROVISION_THROTTLE_RATE = "100000/min"
     settings.ENERGY_INGEST_THROTTLE_RATE = "100000/min"
+    settings.HUB_PAIR_THROTTLE_RATE = "100000/min"

@@ -33,6 +33,11 @@ def _unpaired(w) -> tuple:
     return ("hub:unpaired", {"hubId": str(w["hub"].pk), "deviceIds": sorted([str(w["lamp"].pk), str(w["tv"].pk)])})
 
 
+def _member(w, role) -> dict:
+    friend = w["friend"]
+    return {"membershipId": str(friend.pk), "userId": str(friend.user_id), "role": role}
+
+
 def _command_events(w, response) -> list:
     command = Command.objects.get(pk=response.json()["commandId"])
     base = {"commandId": str(command.pk), "deviceId": str(w["lamp"].pk), "desiredState": {"isActive": True},
@@ -105,6 +110,23 @@ EXPECTED = {
     "invitation revoke": lambda w, r: [("invitation:revoked", _invitation_event(
         {"id": str(w["invitation"].pk), "email": "invitee@example.com", "role": "guest",
          "expiresAt": w["invitation"].expires_at.isoformat()}, status="revoked"))],
+    "member update": lambda w, r: [("member:update", _member(w, "member"))],
+    "member replace": lambda w, r: [("member:update", _member(w, "member"))],
+    "member remove": lambda w, r: [("member:removed", _member(w, "guest"))],
+    "home replace": lambda w, r: [("home:update", {"homeId": str(w["home"].pk), "changed": ["name"]})],
+    "room replace": lambda w, r: [("room:update", {"roomId": str(w["living"].pk), "name": "Lounge",
+                                                   "changed": ["name"]})],
+    "hub replace": lambda w, r: [("hub:update", _hub(w) | {"name": "Upstairs"})],
+    "hub rooms replace": lambda w, r: [("hub:rooms", {"hubId": str(w["hub"].pk), "roomIds": [str(w["living"].pk)]})],
+    "device replace": lambda w, r: [("device:update", _device(w, str(w["lamp"].pk), name="New lamp",
+                                                              room=w["living"], hub=w["hub"]))],
+    "group rename": lambda w, r: [("group:update", {"groupId": str(w["group"].pk), "name": "Three"})],
+    "scene rename": lambda w, r: [("scene:update", {"sceneId": str(w["scene"].pk), "name": "Late"})],
+    "schedule replace": lambda w, r: [("schedule:update", {"scheduleId": str(w["schedule"].pk), "name": "Wake"})],
+    "automation rename": lambda w, r: [("automation:update", {"automationId": str(w["automation"].pk),
+                                                              "name": "Auto 3"})],
+    "tariff replace": lambda w, r: [("tariff:update", {"tariffId": str(w["future_tariff"].pk)})],
+    "budget replace": lambda w, r: [("budget:update", {"kind": "kwh", "amount": "300.00"})],
     "device control": _command_events,
     "device learn": _learn_events,
 }
