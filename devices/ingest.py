@@ -10,6 +10,7 @@ events are the ones the REST path publishes (`device_event`, `command_event`,
 `learn_event`).
 """
 import datetime
+import functools
 import json
 from decimal import Decimal
 from types import SimpleNamespace
@@ -34,8 +35,16 @@ class DeviceRow(SimpleNamespace):
     """A locked device row with every column of the model, under the model's attribute names."""
 
 
-def _columns():
+@functools.cache
+def _columns() -> list:
+    """(attribute, column, field) of every Device column: read once per process."""
     return [(f.attname, f.column, f) for f in Device._meta.concrete_fields]
+
+
+@functools.cache
+def _state_fields() -> list:
+    by_name = {f.attname: f for f in Device._meta.concrete_fields}
+    return [by_name[name] for name in STATE_COLUMNS]
 
 
 def _db_value(field, value):
@@ -107,12 +116,11 @@ class DeviceWork:
         """Write what changed: one statement per table for the whole batch."""
         if self.dirty:
             rows = [self.devices[pk] for pk in self.dirty]
-            fields = {f.attname: f for f in Device._meta.concrete_fields}
             arrays, sets, params = [], [], [now, [r.pk for r in rows]]
-            for name in STATE_COLUMNS:
-                values, array_type, cast = _sql_array(fields[name], [getattr(r, name) for r in rows])
+            for field in _state_fields():
+                values, array_type, cast = _sql_array(field, [getattr(r, field.attname) for r in rows])
                 arrays.append(f"%s::{array_type}")
-                sets.append(f"{fields[name].column} = v.{name}{cast}")
+                sets.append(f"{field.column} = v.{field.attname}{cast}")
                 params.append(values)
             cursor.execute(
                 f"UPDATE {Device._meta.db_table} AS d SET {', '.join(sets)}, updated_at = %s"
@@ -152,12 +160,18 @@ class DeviceWork:
 # --- handlers: one per device report kind (hubs.ingest.registry) ---
 
 
+def _reporting_device(batch, report: Report) -> tuple:
+    """The hub and device a device report comes from (the device must be on that hub); the
+    report is the hub's sign of life."""
+    hub = batch.hub_of(report)
+    device = batch.device_work.device_of(report, hub)
+    batch.hub_seen(hub)
+    return hub, batch.device_work, device
+
+
 @report_kind("state", scope=DEVICE, check=messages.check_state)
 def ingest_state(batch, report: Report) -> bool:
-    hub = batch.hub_of(report)
-    work = batch.device_work
-    device = work.device_of(report, hub)
-    batch.hub_seen(hub)
+    _hub, work, device = _reporting_device(batch, report)
     state = report.body["state"]
     problem = capabilities.check_reported_state(device.type, state)
     if problem:
@@ -191,10 +205,7 @@ def _state_event(device: DeviceRow, command_id, report: Report) -> dict:
 
 @report_kind("telemetry", scope=DEVICE, check=messages.check_telemetry)
 def ingest_telemetry(batch, report: Report) -> bool:
-    hub = batch.hub_of(report)
-    work = batch.device_work
-    device = work.device_of(report, hub)
-    batch.hub_seen(hub)
+    _hub, work, device = _reporting_device(batch, report)
     fields, problem = capabilities.clean_telemetry(report.body)
     if problem:
         raise Rejected("out_of_range", problem)
@@ -219,10 +230,7 @@ def ingest_telemetry(batch, report: Report) -> bool:
 
 @report_kind("learned", scope=DEVICE, check=messages.check_learned)
 def ingest_learned(batch, report: Report) -> bool:
-    hub = batch.hub_of(report)
-    work = batch.device_work
-    device = work.device_of(report, hub)
-    batch.hub_seen(hub)
+    _hub, work, device = _reporting_device(batch, report)
     session_id = report.body["sessionId"]
     session = work.sessions.get(session_id)
     if session is None or session.device_id != device.pk:

@@ -5,30 +5,24 @@ into a per-home hash, and a per-home `SET NX PX` decides whether this batch is t
 that announces the home's power for the current throttle window.
 """
 import datetime
-import functools
 import logging
 
 import redis
 from django.conf import settings
 
 from realtime import publish
+from veahome import cache_redis
 
 logger = logging.getLogger(__name__)
 
 POWER_FIELD = "power"
 
 
-@functools.lru_cache(maxsize=4)
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
-
-
-def client() -> redis.Redis:
-    return _client(settings.CACHES["default"]["LOCATION"])
+client = cache_redis.client
 
 
 def _key(kind: str, home_id: str) -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'veahome')}:energy:{kind}:{home_id}"
+    return cache_redis.key("energy", kind, str(home_id))
 
 
 def note_batch(points) -> list[str]:

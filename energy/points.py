@@ -43,6 +43,14 @@ def hub_status_point(*, home_id, hub_id, ts: datetime.datetime, online: bool) ->
                  fields={"online": 1.0 if online else 0.0})
 
 
+def _store(points: list[Point]) -> int:
+    """Write points and queue the rollups of their hours, in one transaction."""
+    with transaction.atomic():
+        written = timeseries.write_points(points)
+        rollups.mark_dirty(points)
+    return written
+
+
 def ingest_points(*, points: list[Point]) -> int:
     """Store a batch, queue its rollups, announce live power; inside the caller's transaction.
 
@@ -53,9 +61,7 @@ def ingest_points(*, points: list[Point]) -> int:
     points = [p for p in points if p.fields]
     if not points:
         return 0
-    with transaction.atomic():
-        written = timeseries.write_points(points)
-        rollups.mark_dirty(points)
+    written = _store(points)
     live.note_batch(points)
     return written
 
@@ -66,23 +72,10 @@ def stored(*, measurement: str, keys: set) -> set:
 
 
 def ingest_late_points(*, points: list[Point]) -> int:
-    """Points older than their device's newest (a hub's buffer, sent after it reconnected):
-    stored once each, whatever the redeliveries, and counted by the rollups of their hours.
-    Live power is not touched: it shows the newest reading, which these are not.
-    All points of one call share a measurement; the caller holds the devices' row locks, so
-    two batches cannot both find a point missing."""
+    """Points older than their device's newest (a hub's buffer, sent after it reconnected),
+    counted by the rollups of their hours. Live power is not touched: it shows the newest
+    reading, which these are not. Stored once each because the caller leaves out what
+    `stored` says the store holds (devices.ingest asks once per batch, under the devices'
+    row locks, so two batches cannot both find a point missing)."""
     points = [p for p in points if p.fields]
-    if not points:
-        return 0
-    measurement = points[0].measurement
-    if any(p.measurement != measurement for p in points):
-        raise ValueError("late points of one call share a measurement")
-    unique = {(p.device_id, p.ts): p for p in points}
-    have = stored(measurement=measurement, keys=set(unique))
-    fresh = [p for key, p in unique.items() if key not in have]
-    if not fresh:
-        return 0
-    with transaction.atomic():
-        written = timeseries.write_points(fresh)
-        rollups.mark_dirty(fresh)
-    return written
+    return _store(points) if points else 0

@@ -23,11 +23,12 @@ import functools
 import secrets
 import time
 
-import redis
 from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
 from rest_framework.throttling import BaseThrottle
+
+from veahome import cache_redis
 
 DEVICE_COOKIE = "veahome_device"
 _DEVICE_SALT = "veahome.login-device"
@@ -57,22 +58,17 @@ return {client, account}
 """
 
 
-@functools.lru_cache(maxsize=4)
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
-
-
-def _redis() -> redis.Redis:
-    return _client(settings.CACHES["default"]["LOCATION"])
+_redis = cache_redis.client
 
 
 @functools.lru_cache(maxsize=4)
 def _failure_script(url: str):
-    return _client(url).register_script(_FAILURE_SCRIPT)
+    """The script, registered once per cache URL (tests may point the cache elsewhere)."""
+    return cache_redis.client().register_script(_FAILURE_SCRIPT)
 
 
 def key_prefix() -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'veahome')}:login"
+    return cache_redis.key("login")
 
 
 def account_key(email: str) -> str:

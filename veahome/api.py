@@ -3,12 +3,12 @@ import json
 
 from django import forms
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import models
 from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -221,3 +221,10 @@ class FilterBackend(DjangoFilterBackend):
         if not request.query_params:
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def no_store(response):
+    """Answers carrying secrets (tokens, broker passwords) must not be kept by any cache
+    between the server and the client."""
+    response["Cache-Control"] = "no-store"
+    return response

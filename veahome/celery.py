@@ -1,6 +1,6 @@
 """The Celery application shared by the worker and beat processes."""
+import logging
 import os
-import sys
 
 from celery import Celery
 from celery.signals import beat_init, worker_init
@@ -22,6 +22,7 @@ def _refuse_insecure_settings(**kwargs):
     try:
         refuse_insecure_settings()
     except ImproperlyConfigured as error:
-        # Celery logs an exception raised by a signal handler and starts anyway.
-        print(error, file=sys.stderr, flush=True)
+        # Celery logs an exception raised by a signal handler and starts anyway: stop here.
+        logging.getLogger(__name__).critical("%s", error)
+        logging.shutdown()
         os._exit(2)

@@ -11,12 +11,13 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from homes import services, sessions
-from homes.login_protection import LoginAttempt
 from homes.errors import AccountError, HomeError
+from homes.login_protection import LoginAttempt
 from homes.models import Invitation, Membership, Room, User
 from homes.scoping import Role
 from homes.selectors import homes_for_user, invitations_addressed_to, invitations_open
 from hubs.errors import HubError
+from veahome.api import no_store
 from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 
@@ -31,9 +32,9 @@ from .serializers import (
     MemberCreateSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
+    MeResponseSerializer,
     MyInvitationSerializer,
     PasswordChangeSerializer,
-    MeResponseSerializer,
     RefreshSerializer,
     RegisterSerializer,
     RoomSerializer,
@@ -65,10 +66,8 @@ class InviteThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
-def no_store(response: Response) -> Response:
-    """Token responses must not be kept by any cache between the server and the app."""
-    response["Cache-Control"] = "no-store"
-    return response
+def token_pair(refresh: RefreshToken) -> dict:
+    return TokenPairSerializer({"token": str(refresh.access_token), "refresh_token": str(refresh)}).data
 
 
 def auth_payload(user: User, refresh: RefreshToken | None = None) -> dict:
@@ -152,7 +151,7 @@ class RefreshView(APIView):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, new = sessions.session_refresh(raw=serializer.validated_data["refresh_token"])
-        return no_store(Response(TokenPairSerializer({"token": str(new.access_token), "refresh_token": str(new)}).data))
+        return no_store(Response(token_pair(new)))
 
 
 class LogoutView(APIView):
@@ -191,7 +190,7 @@ class PasswordView(APIView):
         serializer = PasswordChangeSerializer(data=request.data, context={"user": request.user})
         serializer.is_valid(raise_exception=True)
         refresh = services.user_password_change(user=request.user, new_password=serializer.validated_data["new_password"])
-        return no_store(Response(TokenPairSerializer({"token": str(refresh.access_token), "refresh_token": str(refresh)}).data))
+        return no_store(Response(token_pair(refresh)))
 
 
 class HomeViewSet(HomeScopedMixin, viewsets.ModelViewSet):

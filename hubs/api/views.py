@@ -17,12 +17,13 @@ from hubs.errors import HubError
 from hubs.models import Hub, HubRoom
 from hubs.mqtt import topics
 from hubs.mqtt.publisher import broker_params
+from veahome.api import no_store
 from veahome.error_codes import ApiError
 
 from .serializers import (
+    HubClaimWindowSerializer,
     HubPairResponseSerializer,
     HubPairSerializer,
-    HubClaimWindowSerializer,
     HubProvisionResponseSerializer,
     HubProvisionSerializer,
     HubRoomsSerializer,
@@ -206,6 +207,4 @@ class HubProvisionView(APIView):
                 "topic_root": topics.hub_root(hub.pk),
             },
         }
-        response = Response(HubProvisionResponseSerializer(body).data)
-        response["Cache-Control"] = "no-store"
-        return response
+        return no_store(Response(HubProvisionResponseSerializer(body).data))

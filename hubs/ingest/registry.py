@@ -24,6 +24,7 @@ class ReportKind:
 
 
 _KINDS: dict[str, ReportKind] = {}
+_loaded = False
 
 
 def report_kind(name: str, *, scope: str, check: Callable):
@@ -42,8 +43,11 @@ def report_kind(name: str, *, scope: str, check: Callable):
 def kinds() -> dict[str, ReportKind]:
     """Every registered kind: the hub's register in hubs.ingest.services, the devices' in
     devices.ingest (which services imports)."""
-    from . import services  # noqa: F401
+    global _loaded
+    if not _loaded:
+        from . import services  # noqa: F401
 
+        _loaded = True
     return _KINDS
 
 

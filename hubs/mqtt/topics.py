@@ -14,11 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-
-def _report_scopes() -> dict[str, str]:
-    from hubs.ingest import registry
-
-    return {name: kind.scope for name, kind in registry.kinds().items()}
+from hubs.ingest import registry
 
 
 def _prefix() -> str:
@@ -67,11 +63,9 @@ def hub_commands(hub_id) -> list[str]:
 
 def subscriptions() -> list[str]:
     """What the backend's listener subscribes to (hub -> cloud only)."""
-    from hubs.ingest.registry import DEVICE
-
     root = f"{_prefix()}hubs/+"
-    return [f"{root}/devices/+/{name}" if scope == DEVICE else f"{root}/{name}"
-            for name, scope in _report_scopes().items()]
+    return [f"{root}/devices/+/{name}" if kind.scope == registry.DEVICE else f"{root}/{name}"
+            for name, kind in registry.kinds().items()]
 
 
 @dataclass(frozen=True)
@@ -88,15 +82,14 @@ def parse(topic: str) -> Incoming | None:
         if not topic.startswith(prefix):
             return None
         topic = topic[len(prefix):]
-    from hubs.ingest.registry import DEVICE, HUB
-
     parts = topic.split("/")
     if len(parts) < 3 or parts[0] != "hubs" or not parts[1]:
         return None
-    scopes = _report_scopes()
-    if len(parts) == 3 and scopes.get(parts[2]) == HUB:
+    kinds = registry.kinds()
+    if len(parts) == 3 and parts[2] in kinds and kinds[parts[2]].scope == registry.HUB:
         return Incoming(parts[2], parts[1])
-    if len(parts) == 5 and parts[2] == "devices" and parts[3] and scopes.get(parts[4]) == DEVICE:
+    if len(parts) == 5 and parts[2] == "devices" and parts[3] and parts[4] in kinds \
+            and kinds[parts[4]].scope == registry.DEVICE:
         return Incoming(parts[4], parts[1], parts[3])
     return None
 
