@@ -101,6 +101,9 @@ def test_every_domain_code_is_in_the_schema_under_its_status(schema):
     ("post", "/api/hub/provision", "503", "broker_unavailable"),
     ("post", "/api/auth/login", "401", "invalid_credentials"),
     ("post", "/api/auth/register", "409", "email_taken"),
+    # Public to DRF, but the device token is checked and throttled by the view itself.
+    ("post", "/api/device/data", "401", "authentication_failed"),
+    ("post", "/api/device/data", "429", "throttled"),
 ])
 def test_operations_document_the_codes_they_answer(schema, method, path, status, code):
     assert f"`{code}`" in described(schema)[(method, path)][status]

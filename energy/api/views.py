@@ -14,6 +14,7 @@ from energy.models import Budget, Tariff
 from homes.api.mixins import HomeScopedMixin, HomeScopedViewSet, parse_uuid
 from homes.models import Room
 from homes.scoping import Role
+from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 from veahome.parsers import KeysAsSentJSONParser
 
@@ -190,6 +191,8 @@ class DeviceDataView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = [KeysAsSentJSONParser]
+    # Public to DRF's authentication, but the device token is checked and throttled in post().
+    error_codes = {"post": [ApiError.AUTHENTICATION_FAILED, ApiError.THROTTLED]}
 
     def _device(self, request) -> Device:
         header = request.headers.get("Authorization", "")
