@@ -11,18 +11,18 @@ import redis
 from django.conf import settings
 
 from realtime import publish
-from veahome import cache_redis
+from veahome import redis_store
 
 logger = logging.getLogger(__name__)
 
 POWER_FIELD = "power"
 
 
-client = cache_redis.client
+client = redis_store.cache
 
 
 def _key(kind: str, home_id: str) -> str:
-    return cache_redis.key("energy", kind, str(home_id))
+    return redis_store.cache_key("energy", kind, str(home_id))
 
 
 def note_batch(points) -> list[str]:

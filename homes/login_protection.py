@@ -28,7 +28,7 @@ from django.core import signing
 from django.utils.crypto import salted_hmac
 from rest_framework.throttling import BaseThrottle
 
-from veahome import cache_redis
+from veahome import redis_store
 
 DEVICE_COOKIE = "veahome_device"
 _DEVICE_SALT = "veahome.login-device"
@@ -58,17 +58,17 @@ return {client, account}
 """
 
 
-_redis = cache_redis.client
+_redis = redis_store.cache
 
 
 @functools.lru_cache(maxsize=4)
 def _failure_script(url: str):
     """The script, registered once per cache URL (tests may point the cache elsewhere)."""
-    return cache_redis.client().register_script(_FAILURE_SCRIPT)
+    return redis_store.cache().register_script(_FAILURE_SCRIPT)
 
 
 def key_prefix() -> str:
-    return cache_redis.key("login")
+    return redis_store.cache_key("login")
 
 
 def account_key(email: str) -> str:

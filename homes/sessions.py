@@ -68,24 +68,19 @@ def _decode(raw: str) -> RefreshToken:
 def session_refresh(*, raw: str) -> tuple[User, RefreshToken]:
     """Rotate: the presented token is spent, its family's next one is returned."""
     token = _decode(raw)
-    outcome = None
     with transaction.atomic():
         session = (RefreshSession.objects.select_for_update().select_related("user")
                    .filter(pk=token.get(FAMILY_CLAIM), user_id=token.get("user_id")).first())
-        if session is None or session.revoked_at is not None:
-            outcome = "invalid"
-        elif session.jti != token["jti"]:
-            _revoke(RefreshSession.objects.filter(pk=session.pk), RefreshSession.Reason.REUSE)
-            logger.warning("refresh token reuse: session %s of user %s revoked", session.pk, session.user_id)
-            outcome = "reused"
-        elif not session.user.is_active or token.get(PASSWORD_CLAIM) != password_fingerprint(session.user):
-            outcome = "invalid"
-        else:
-            new = _token(session.user, session)
-            RefreshSession.objects.filter(pk=session.pk).update(
-                jti=new["jti"], expires_at=_expiry(new), rotations=session.rotations + 1,
-                last_used_at=timezone.now(), updated_at=timezone.now())
-            return session.user, new
+        if session is not None and session.revoked_at is None:
+            if session.jti != token["jti"]:
+                _revoke(RefreshSession.objects.filter(pk=session.pk), RefreshSession.Reason.REUSE)
+                logger.warning("refresh token reuse: session %s of user %s revoked", session.pk, session.user_id)
+            elif session.user.is_active and token.get(PASSWORD_CLAIM) == password_fingerprint(session.user):
+                new = _token(session.user, session)
+                RefreshSession.objects.filter(pk=session.pk).update(
+                    jti=new["jti"], expires_at=_expiry(new), rotations=session.rotations + 1,
+                    last_used_at=timezone.now(), updated_at=timezone.now())
+                return session.user, new
     # The revocation above is committed before the caller learns the token was refused.
     raise _invalid()
 

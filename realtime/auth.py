@@ -10,7 +10,8 @@ from django.conf import settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from homes.models import Membership, User
+from homes.models import User
+from homes.selectors import membership_in_home
 
 
 # Browsers cannot set headers on a websocket, so the token may ride as a subprotocol
@@ -72,7 +73,8 @@ def parse_home_id(value) -> str | None:
 
 
 def is_member(user: User, home_id: str) -> bool:
-    return Membership.objects.filter(home_id=home_id, user=user).exists()
+    """The same lookup that scopes every REST request under the home (homes.selectors)."""
+    return membership_in_home(home_id, user.pk) is not None
 
 
 def redact(text: str) -> str:

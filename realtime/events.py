@@ -5,6 +5,7 @@ One Redis script per event does three things atomically: take the home's next ev
 PUBLISH it on the channel-layer group of the home. Because Redis runs the script as one
 step, the order of ids, of the history and of live delivery is the same for every process.
 """
+import functools
 import json
 import logging
 import time
@@ -13,6 +14,8 @@ import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from veahome import redis_store
 
 logger = logging.getLogger(__name__)
 
@@ -34,45 +37,33 @@ def home_group(home_id) -> str:
     return f"home.{home_id}"
 
 
-def key_prefix() -> str:
-    return settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-
-
 def seq_key(home_id) -> str:
-    return f"{key_prefix()}:rt:seq:{home_id}"
+    return redis_store.feed_key("rt", "seq", str(home_id))
 
 
 def log_key(home_id) -> str:
-    return f"{key_prefix()}:rt:log:{home_id}"
+    return redis_store.feed_key("rt", "log", str(home_id))
 
 
 def presence_keys(home_id) -> list[str]:
     """The home's open sockets (sorted set by last heartbeat) and its online users (counts)."""
-    base = f"{key_prefix()}:rt:presence:{home_id}"
+    base = redis_store.feed_key("rt", "presence", str(home_id))
     return [f"{base}:conns", f"{base}:users"]
 
 
 def stats_key() -> str:
-    return f"{key_prefix()}:rt:stats"
+    return redis_store.feed_key("rt", "stats")
 
 
 def group_channel(home_id) -> str:
     """The Redis pub/sub channel RedisPubSubChannelLayer uses for the home's group."""
-    return f"{key_prefix()}__group__{home_group(home_id)}"
+    return f"{redis_store.feed_prefix()}__group__{home_group(home_id)}"
 
 
-_client: redis.Redis | None = None
-_publish_script = None
-
-
-def sync_redis() -> redis.Redis:
-    """One connection pool per process (thread-safe), shared by web, worker and listener."""
-    global _client, _publish_script
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL)
-        # EVALSHA: Redis runs the cached script instead of hashing its text on every event.
-        _publish_script = _client.register_script(PUBLISH_SCRIPT)
-    return _client
+@functools.lru_cache(maxsize=1)
+def _publish_script():
+    # EVALSHA: Redis runs the cached script instead of hashing its text on every event.
+    return redis_store.feed().register_script(PUBLISH_SCRIPT)
 
 
 def envelope_tail(home_id: str, event: str, payload: str) -> str:
@@ -95,8 +86,7 @@ def script_args(home_id: str, event: str, payload: str) -> tuple[list, list]:
 def emit_now(home_id, event: str, payload: str) -> int:
     """Send an already-serialised event at once; returns its id. Prefer `publish()`."""
     keys, argv = script_args(str(home_id), event, payload)
-    sync_redis()
-    return int(_publish_script(keys=keys, args=argv))
+    return int(_publish_script()(keys=keys, args=argv, client=redis_store.feed()))
 
 
 def publish(home_id, event: str, data: dict) -> None:
@@ -123,13 +113,13 @@ def publish(home_id, event: str, data: dict) -> None:
 
 def last_event_id(home_id) -> int:
     """The id of the newest event of the home (0 before the first)."""
-    return int(sync_redis().get(seq_key(home_id)) or 0)
+    return int(redis_store.feed().get(seq_key(home_id)) or 0)
 
 
 def count(stat: str, amount: int = 1) -> None:
     """Add to a process-wide counter that `manage.py realtime_stats` shows."""
     try:
-        sync_redis().hincrby(stats_key(), stat, amount)
+        redis_store.feed().hincrby(stats_key(), stat, amount)
     except redis.RedisError:
         logger.exception("could not count %s", stat)
 
@@ -143,11 +133,11 @@ def publish_many(events) -> None:
 
     def send():
         try:
-            client = sync_redis()
+            client = redis_store.feed()
             pipe = client.pipeline(transaction=False)
             for home_id, event, payload in prepared:
                 keys, argv = script_args(home_id, event, payload)
-                _publish_script(keys=keys, args=argv, client=pipe)
+                _publish_script()(keys=keys, args=argv, client=pipe)
             pipe.execute()
         except redis.RedisError:
             logger.exception("publish_many of %d events failed", len(prepared))

@@ -4,12 +4,13 @@ from django.db.models import Prefetch
 from devices.models import Device
 from homes.models import Home, Room
 from hubs.models import Hub, HubRoom
+from veahome import redis_store
 
-from .events import last_event_id, presence_keys, sync_redis
+from .events import last_event_id, presence_keys
 
 
 def online_user_ids(home_id) -> list[str]:
-    return sorted(u.decode() for u in sync_redis().hkeys(presence_keys(home_id)[1]))
+    return sorted(u.decode() for u in redis_store.feed().hkeys(presence_keys(home_id)[1]))
 
 
 def home_snapshot(home: Home) -> dict:

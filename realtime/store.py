@@ -1,26 +1,18 @@
 """Async Redis reads and writes for sockets: event history (resume) and presence."""
-import asyncio
 import json
 import time
 from dataclasses import dataclass, field
 
-import redis.asyncio as aioredis
 from django.conf import settings
+
+from veahome import redis_store
 
 from .events import PUBLISH_SCRIPT, log_key, presence_keys, script_args, seq_key, stats_key
 
-_clients: dict = {}
-
-
-def async_redis() -> aioredis.Redis:
-    """A client per event loop: redis.asyncio connections belong to the loop that made them."""
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None:
-        # Blocking pool: a thousand sockets closing at once wait their turn for a connection
-        # instead of failing with "Too many connections".
-        pool = aioredis.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=50, timeout=20)
-        client = _clients[loop] = aioredis.Redis(connection_pool=pool)
+def async_redis():
+    """The feed's client for this event loop, with the live feed's scripts registered on it."""
+    client = redis_store.feed_async()
+    if not hasattr(client, "publish_script"):
         client.publish_script = client.register_script(PUBLISH_SCRIPT)
         client.presence_script = client.register_script(PRESENCE_SCRIPT)
     return client

@@ -2,14 +2,15 @@
 import httpx
 import pytest
 
-from realtime.events import stats_key, sync_redis
+from realtime.events import stats_key
+from veahome import redis_store
 from tests.server import free_port, web_server
 
 pytestmark = pytest.mark.django_db
 
 
 def test_healthy_stack_answers_200_with_its_checks_and_the_feeds_counters(anon):
-    sync_redis().hincrby(stats_key(), "overflows", 0)  # the hash exists once anything was counted
+    redis_store.feed().hincrby(stats_key(), "overflows", 0)  # the hash exists once anything was counted
     response = anon.get("/healthz")
     assert response.status_code == 200
     body = response.json()

@@ -1,5 +1,4 @@
 """Nothing serves with DEBUG off on a published key; client addresses come from trusted proxies only."""
-import json
 import os
 import subprocess
 import sys

@@ -11,22 +11,20 @@ import time
 
 import psycopg
 import redis
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from veahome import redis_store
+
 logger = logging.getLogger(__name__)
 
 
-def _redis() -> redis.Redis:
-    from realtime.events import sync_redis
-
-    return sync_redis()
+_redis = redis_store.feed
 
 
 def listener_key(client_id: str) -> str:
-    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:health:listener:{client_id}"
+    return redis_store.feed_key("health", "listener", client_id)
 
 
 def report_listener(client_id: str, stats: dict, *, queued: int, ttl: int) -> None:

@@ -10,7 +10,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from homes.api.mixins import HomeScopedMixin, parse_uuid, require_role
-from homes.models import Membership
+from homes.selectors import membership_in_home
 from homes.scoping import Role
 from hubs import broker, services
 from hubs.errors import HubError
@@ -135,11 +135,7 @@ class HubPairView(APIView):
     def post(self, request):
         serializer = HubPairSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = (
-            Membership.objects.select_related("home")
-            .filter(home_id=serializer.validated_data["home_id"], user=request.user)
-            .first()
-        )
+        membership = membership_in_home(serializer.validated_data["home_id"], request.user.pk)
         if membership is None:
             raise exceptions.NotFound()
         require_role(membership.role, Role.ADMIN)

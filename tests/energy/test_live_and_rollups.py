@@ -1,6 +1,5 @@
 """energy:update throttling over the real channel layer; rollup and retention tasks."""
 import datetime
-import json
 import os
 import subprocess
 import sys

@@ -2,7 +2,7 @@
 database -> websocket feed; and the command lifecycle around it."""
 import pytest
 
-from devices.models import Command, Device
+from devices.models import Command
 from devices.tasks import commands_expire
 from tests import factories as f
 

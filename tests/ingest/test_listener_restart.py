@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from devices.models import Command, Device
+from devices.models import Command
 from hubs.mqtt import topics
 from realtime import publish
 from tests import factories as f

@@ -10,7 +10,8 @@ from django.db import transaction
 from devices import services as device_services
 from homes import services as home_services
 from realtime import publish
-from realtime.events import last_event_id, stats_key, sync_redis
+from realtime.events import last_event_id, stats_key
+from veahome import redis_store
 from tests import factories as f
 
 from tests.conftest import client_for
@@ -185,7 +186,7 @@ def stalled_socket(server, home_id, token) -> socket.socket:
 def test_slow_client_is_disconnected_4429_logged_and_counted(home, owner, asgi_server_factory, settings, feed):
     settings.REALTIME_HISTORY_MAXLEN = 10  # keeps Redis small; this test is about live delivery
     server = asgi_server_factory(REALTIME_CLIENT_BUFFER=5)
-    overflows_before = int(sync_redis().hget(stats_key(), "overflows") or 0)
+    overflows_before = int(redis_store.feed().hget(stats_key(), "overflows") or 0)
     watcher = feed(owner, home.pk, server=server)
     stalled = stalled_socket(server, home.pk, access_token(owner))
     blob = "x" * 50_000
@@ -197,6 +198,6 @@ def test_slow_client_is_disconnected_4429_logged_and_counted(home, owner, asgi_s
         time.sleep(0.002)
     stalled.close()
     assert "fell 5 events behind" in server.logs()
-    assert int(sync_redis().hget(stats_key(), "overflows")) > overflows_before
+    assert int(redis_store.feed().hget(stats_key(), "overflows")) > overflows_before
     # The client that keeps reading is unaffected: it has every event, in order.
     assert [watcher.next_event("device:update")["data"]["n"] for _ in range(n)] == list(range(n))
