@@ -4,11 +4,13 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from devices import fanout, state_changes
+from devices.models import Command
 from homes.models import Home
 from realtime import publish
-from veahome.services import home_limit_check, model_update
+from veahome.services import home_limit_check, model_update, row_lock
 
-from .models import Automation, Scene, Schedule
+from .models import Automation, Scene, SceneRun, Schedule, Source
 from .timing import next_run_at
 
 
@@ -39,6 +41,78 @@ def scene_delete(*, scene: Scene) -> None:
     publish(home_id, "scene:deleted", data)
 
 
+def scene_run_event(run: SceneRun, scene: Scene, statuses: dict | None = None) -> dict:
+    outcomes = fanout.with_status(run.outcomes, statuses if statuses is not None else fanout.command_statuses([run.outcomes]))
+    return {"sceneId": str(scene.pk), "name": scene.name, "runId": str(run.pk), "source": run.source,
+            "isActive": scene.is_active, "outcomes": outcomes}
+
+
+@transaction.atomic
+def scene_activate(*, scene: Scene, actor=None, source: str = Source.USER) -> SceneRun:
+    """Send every device of the scene to its stored state through the control path.
+
+    Devices that cannot take their part are skipped with a reason (devices.fanout);
+    the others are sent all the same, when this transaction commits. The scene is active
+    when every device was sent its state. `scene:activated` carries the run.
+    """
+    scene = Scene.objects.select_for_update().get(pk=scene.pk)
+    targets = [fanout.Target(device_id, state) for device_id, state in (scene.device_states or {}).items()]
+    outcomes = fanout.control_devices(home_id=scene.home_id, targets=targets, actor=actor)
+    run = SceneRun.objects.create(home_id=scene.home_id, scene=scene, source=source, actor=actor, outcomes=outcomes)
+    active = bool(outcomes) and all(o["skipped"] is None for o in outcomes)
+    if active != scene.is_active:
+        model_update(instance=scene, data={"is_active": active})
+    # After the commands have gone (their hooks come first), with their statuses then.
+    transaction.on_commit(lambda: publish(scene.home_id, "scene:activated", scene_run_event(run, scene)))
+    return run
+
+
+def _holds(target: dict, state: dict) -> bool:
+    """Whether a device's state is the scene's for it (on/off and value; other keys are not sent)."""
+    for key, wanted in fanout.control_request(target).items():
+        have = state.get(key)
+        if key == "value":
+            if have is None or abs(float(have) - float(wanted)) > 1e-6:
+                return False
+        elif have != wanted:
+            return False
+    return True
+
+
+def scenes_check_states(changes: list[state_changes.StateChange]) -> None:
+    """A scene stops being active when one of its devices reports another state.
+
+    A report that comes while the device's command from the scene's latest run is still on
+    its way (pending or sent) is the state from before the scene, so it does not count.
+    Runs inside the transaction that wrote the states: one query for a listener batch.
+    """
+    by_home: dict[str, dict[str, state_changes.StateChange]] = {}
+    for change in changes:
+        by_home.setdefault(str(change.home_id), {})[str(change.device_id)] = change
+    suspects: list[tuple[Scene, str]] = []
+    for scene in Scene.objects.filter(home_id__in=list(by_home), is_active=True).only("id", "home_id", "name", "device_states"):
+        home_changes = by_home[str(scene.home_id)]
+        for device_id, target in (scene.device_states or {}).items():
+            change = home_changes.get(device_id)
+            if change is not None and not _holds(target, change.state):
+                suspects.append((scene, device_id))
+                break
+    if not suspects:
+        return
+    deviated = []
+    for scene, device_id in suspects:
+        latest = SceneRun.objects.filter(scene=scene).only("outcomes").first()
+        command_id = next((o["commandId"] for o in (latest.outcomes if latest else []) if o["deviceId"] == device_id), None)
+        if command_id and Command.objects.filter(pk=command_id, status__in=Command.OPEN).exists():
+            continue
+        deviated.append((scene, device_id))
+    if not deviated:
+        return
+    Scene.objects.filter(pk__in=[scene.pk for scene, _ in deviated]).update(is_active=False, updated_at=timezone.now())
+    for scene, device_id in deviated:
+        publish(scene.home_id, "scene:update", _event("scene", scene) | {"isActive": False, "deviceId": device_id})
+
+
 def _schedule_next(schedule: Schedule, **when) -> datetime.datetime | None:
     """The next run of `schedule`, or of it with `when`'s time, days or enabled instead."""
     when = {"time": schedule.time, "days": schedule.days, "enabled": schedule.enabled} | when
@@ -64,7 +138,9 @@ def schedule_create(*, home: Home, **fields) -> Schedule:
 def schedule_update(*, schedule: Schedule, **fields) -> Schedule:
     """`schedule:update` follows a change; an update that changes nothing publishes nothing.
     The next run moves only when the time, the days or `enabled` changed, so a rename never
-    touches the run bookkeeping the schedule tick keeps."""
+    touches the run bookkeeping the schedule tick keeps. The row lock makes a tick firing
+    this schedule finish first, so the next run it wrote is recomputed, not overwritten."""
+    row_lock(schedule)
     when = {k: v for k, v in fields.items() if k in WHEN_FIELDS and getattr(schedule, k) != v}
     data = (fields | {"next_run_at": _schedule_next(schedule, **when)}) if when else fields
     if model_update(instance=schedule, data=data):

@@ -23,7 +23,7 @@ from hubs.ingest import messages
 from hubs.ingest.messages import Rejected, Report
 from hubs.ingest.registry import DEVICE, report_kind
 
-from . import capabilities
+from . import capabilities, state_changes
 from .models import Command, Device, LearnSession
 from .services import command_event, device_event, device_state_apply, learn_event
 
@@ -77,6 +77,7 @@ class DeviceWork:
         # older than their device's newest: a hub's buffer after a reconnection.
         self.reading_keys: set = set()
         self.late_points: list = []
+        self.changes: list[state_changes.StateChange] = []
 
     def load(self, cursor, reports: list[Report]) -> None:
         """Lock the devices and sessions of `reports` (after the hubs: see hubs.ingest)."""
@@ -136,6 +137,7 @@ class DeviceWork:
         if self.confirmations:
             self._confirm(cursor, now=now, events=events)
         history_points.ingest_late_points(points=self.late_points)
+        state_changes.notify(self.changes)
 
     def _confirm(self, cursor, *, now, events: list) -> None:
         ids = list(self.confirmations)
@@ -183,8 +185,12 @@ def ingest_state(batch, report: Report) -> bool:
         if report.redelivered:
             batch.events.append((device.home_id, "device:update", _state_event(device, command_id, report)))
         return False
+    previous = state_changes.snapshot(device) if device.reported_at is not None else None
     history_state = device_state_apply(device, state)
     device.reported_at = report.ts
+    work.changes.append(state_changes.StateChange(home_id=device.home_id, device_id=device.pk,
+                                                  state=state_changes.snapshot(device), previous=previous,
+                                                  ts=report.ts))
     work.dirty.add(device.pk)
     batch.points.append(history_points.state_point(home_id=device.home_id, device_id=device.pk,
                                                    room_id=device.room_id, ts=report.ts, state=history_state))

@@ -18,7 +18,7 @@ from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 from veahome.services import home_limit_check, model_update, row_lock
 
-from . import capabilities
+from . import capabilities, state_changes
 from .models import Command, Device, DeviceGroup, DeviceGroupMember, LearnSession
 
 logger = logging.getLogger(__name__)
@@ -62,14 +62,18 @@ def device_update(*, device: Device, **fields) -> Device:
         hub_ids = sorted(pk for pk in {device.hub_id, moving_to} if pk is not None)
         list(Hub.objects.select_for_update().filter(pk__in=hub_ids).order_by("pk").values_list("pk", flat=True))
     row_lock(device)
+    previous = state_changes.snapshot(device)
     changed = model_update(instance=device, data=fields)
     if not changed:
         return device
     if "is_active" in changed or "value" in changed:
         state = device_state_apply(device, {"isActive": device.is_active, "value": device.value})
         device.save(update_fields=["state", "updated_at"])
+        now = timezone.now()
         history_points.ingest_points(points=[history_points.state_point(
-            home_id=device.home_id, device_id=device.pk, room_id=device.room_id, ts=timezone.now(), state=state)])
+            home_id=device.home_id, device_id=device.pk, room_id=device.room_id, ts=now, state=state)])
+        state_changes.notify([state_changes.StateChange(home_id=device.home_id, device_id=device.pk,
+                                                        state=state_changes.snapshot(device), previous=previous, ts=now)])
     publish(device.home_id, "device:update", device_event(device))
     return device
 
@@ -220,10 +224,13 @@ def _command_assume(*, command: Command, device_id) -> None:
     if not _command_move(command, to=Command.Status.ASSUMED, allowed=[Command.Status.PENDING], sent_at=now):
         return
     device = Device.objects.select_for_update().get(pk=device_id)
+    previous = state_changes.snapshot(device)
     state = device_state_apply(device, command.desired_state)
     device.save(update_fields=["is_active", "value", "state", "updated_at"])
     history_points.ingest_points(points=[history_points.state_point(
         home_id=device.home_id, device_id=device.pk, room_id=device.room_id, ts=now, state=state)])
+    state_changes.notify([state_changes.StateChange(home_id=device.home_id, device_id=device.pk,
+                                                    state=state_changes.snapshot(device), previous=previous, ts=now)])
     publish(device.home_id, "device:update", device_event(device) | {"assumed": True})
 
 

@@ -271,6 +271,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     # Two models have a `status`: the hub's keeps the name it had before invitations came.
     "StatusEnum": "hubs.models.Hub.Status",
     "InvitationStatusEnum": "homes.models.Invitation.Status",
+    # A device's type, and the kind of a run's action.
+    "TypeEnum": "devices.models.DeviceType",
+    "ActionTypeEnum": ["device", "group", "scene"],
 }
 
 # --- Support admin, demo data and serving (static files, web server) -----------------------

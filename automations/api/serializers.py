@@ -15,7 +15,8 @@ from automations.engine.registry import (
     validate_conditions,
     validate_trigger,
 )
-from automations.models import Automation, Scene, Schedule
+from automations.models import Automation, Scene, SceneRun, Schedule, ScheduleRun
+from devices.api.serializers import OutcomeSerializer
 from veahome.api import ModelSerializer, check_document_size
 
 SCHEDULE_ACTIONS = {"device", "scene", "group"}
@@ -119,7 +120,8 @@ class ScheduleSerializer(ModelSerializer):
 
     class Meta:
         model = Schedule
-        fields = ["id", "name", "time", "days", "actions", "enabled", "next_run_at", "last_run_at", "created_at", "updated_at"]
+        fields = ["id", "name", "time", "days", "actions", "enabled", "grace_seconds", "next_run_at", "last_run_at",
+                  "created_at", "updated_at"]
         read_only_fields = ["id", "next_run_at", "last_run_at", "created_at", "updated_at"]
 
 
@@ -132,3 +134,63 @@ class AutomationSerializer(ModelSerializer):
         model = Automation
         fields = ["id", "name", "trigger", "conditions", "actions", "enabled", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class SceneActivateSerializer(serializers.Serializer):
+    """Activation takes no options: send an empty object, or no body."""
+
+
+class SceneRunSerializer(serializers.ModelSerializer):
+    """A scene's activation; each outcome's status is its command's now. Give the statuses of
+    the commands in the context (`statuses`, devices.fanout.command_statuses) for a page of runs."""
+
+    scene_id = serializers.UUIDField(read_only=True)
+    actor_id = serializers.UUIDField(read_only=True, allow_null=True)
+    outcomes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SceneRun
+        fields = ["id", "scene_id", "source", "actor_id", "created_at", "outcomes"]
+
+    @extend_schema_field(OutcomeSerializer(many=True))
+    def get_outcomes(self, run) -> list:
+        from devices import fanout
+
+        statuses = self.context.get("statuses")
+        if statuses is None:
+            statuses = fanout.command_statuses([run.outcomes])
+        return OutcomeSerializer(fanout.with_status(run.outcomes, statuses), many=True).data
+
+
+class ActionOutcomeSerializer(serializers.Serializer):
+    """One action of a run (automations.actions): what it reached, or why it did nothing."""
+
+    type = serializers.ChoiceField(choices=sorted(SCHEDULE_ACTIONS))
+    device_id = serializers.UUIDField(source="deviceId", required=False)
+    scene_id = serializers.UUIDField(source="sceneId", required=False)
+    scene_run_id = serializers.UUIDField(source="sceneRunId", required=False, help_text="The scene run it started.")
+    group_id = serializers.UUIDField(source="groupId", required=False)
+    skipped = serializers.ChoiceField(choices=["scene_deleted", "group_deleted"], allow_null=True,
+                                      help_text="Why the action did nothing at all.")
+    devices = OutcomeSerializer(many=True)
+
+
+class ScheduleRunSerializer(serializers.ModelSerializer):
+    """A schedule's due time: when it fired (or that it was missed), and each action's outcome,
+    with each command's status now. Give `statuses` in the context for a page of runs."""
+
+    schedule_id = serializers.UUIDField(read_only=True)
+    outcomes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ScheduleRun
+        fields = ["id", "schedule_id", "due_at", "fired_at", "status", "outcomes"]
+
+    @extend_schema_field(ActionOutcomeSerializer(many=True))
+    def get_outcomes(self, run) -> list:
+        from automations import actions, scheduler
+
+        statuses = self.context.get("statuses")
+        if statuses is None:
+            statuses = scheduler.runs_shown([run])
+        return ActionOutcomeSerializer(actions.with_status(run.outcomes, statuses), many=True).data

@@ -1,11 +1,31 @@
 """Scenes, schedules and automations under a home."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from automations import scheduler, services
+from automations.models import Automation, Scene, SceneRun, Schedule, ScheduleRun
+from devices import fanout
 from homes.api.mixins import HomeScopedViewSet
 from homes.errors import HomeError
 
-from automations import services
-from automations.models import Automation, Scene, Schedule
+from .serializers import (
+    AutomationSerializer,
+    SceneActivateSerializer,
+    SceneRunSerializer,
+    SceneSerializer,
+    ScheduleRunSerializer,
+    ScheduleSerializer,
+)
 
-from .serializers import AutomationSerializer, SceneSerializer, ScheduleSerializer
+
+def _runs_page(view, runs, serializer_class):
+    """A page of runs, with every command status of the page read in one query."""
+    page = view.paginate_queryset(runs)
+    statuses = fanout.command_statuses([run.outcomes for run in page])
+    data = serializer_class(page, many=True, context={"statuses": statuses, **view.get_serializer_context()}).data
+    return view.get_paginated_response(data)
 
 
 class SceneViewSet(HomeScopedViewSet):
@@ -13,6 +33,29 @@ class SceneViewSet(HomeScopedViewSet):
 
     queryset = Scene.objects.all()
     serializer_class = SceneSerializer
+
+    def get_serializer_class(self):
+        return SceneRunSerializer if self.action in ("activate", "runs") else SceneSerializer
+
+    @extend_schema(request={"application/json": OpenApiTypes.OBJECT}, responses={200: SceneRunSerializer},
+                   description="Send every device of the scene to its state (members and above). The run lists "
+                               "each device's command, or why it was skipped; the others are sent all the same. "
+                               "Takes no options: send `{}` or no body.")
+    @action(detail=True, methods=["put"])
+    def activate(self, request, *args, **kwargs):
+        """Send every device of the scene to its state (members and above). The run lists each
+        device's command, or why it was skipped; the others are sent all the same."""
+        scene = self.get_object()
+        SceneActivateSerializer(data=request.data or {}).is_valid(raise_exception=True)
+        run = services.scene_activate(scene=scene, actor=request.user)
+        return Response(SceneRunSerializer(run).data)
+
+    @extend_schema(responses={200: SceneRunSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def runs(self, request, *args, **kwargs):
+        """The scene's activations, newest first."""
+        scene = self.get_object()
+        return _runs_page(self, SceneRun.objects.filter(scene=scene).order_by("-created_at"), SceneRunSerializer)
 
     def perform_create(self, serializer):
         serializer.instance = services.scene_create(home=self.home, **serializer.validated_data)
@@ -29,6 +72,19 @@ class ScheduleViewSet(HomeScopedViewSet):
 
     queryset = Schedule.objects.select_related("home")
     serializer_class = ScheduleSerializer
+
+    def get_serializer_class(self):
+        return ScheduleRunSerializer if self.action == "runs" else ScheduleSerializer
+
+    @extend_schema(responses={200: ScheduleRunSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def runs(self, request, *args, **kwargs):
+        """The schedule's due times, newest first: fired on time, late, missed or failed."""
+        schedule = self.get_object()
+        page = self.paginate_queryset(ScheduleRun.objects.filter(schedule=schedule).order_by("-due_at"))
+        data = ScheduleRunSerializer(page, many=True, context={
+            "statuses": scheduler.runs_shown(page), **self.get_serializer_context()}).data
+        return self.get_paginated_response(data)
 
     def perform_create(self, serializer):
         serializer.instance = services.schedule_create(home=self.home, **serializer.validated_data)

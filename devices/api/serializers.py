@@ -143,6 +143,29 @@ class ControlResultSerializer(serializers.Serializer):
     desired_state = serializers.DictField()
 
 
+SKIP_REASONS = ("device_deleted", "hub_offline", "not_controllable", "no_hub", "signal_not_learned", "not_supported")
+
+
+class OutcomeSerializer(serializers.Serializer):
+    """One device's part in a group control, a scene, a schedule or an automation run
+    (devices.fanout): its command and the command's status now, or why it was skipped."""
+
+    device_id = serializers.UUIDField(source="deviceId")
+    command_id = serializers.UUIDField(source="commandId", allow_null=True)
+    status = serializers.ChoiceField(
+        choices=["pending", "sent", "confirmed", "assumed", "expired", "failed", "skipped"],
+        help_text="The command's status, or `skipped`.")
+    skipped = serializers.ChoiceField(choices=SKIP_REASONS, allow_null=True, help_text="Why nothing was sent.")
+    message = serializers.CharField(allow_blank=True)
+
+
+class GroupControlResultSerializer(serializers.Serializer):
+    group_id = serializers.UUIDField()
+    sent = serializers.IntegerField(help_text="Members a command went to.")
+    skipped = serializers.IntegerField(help_text="Members that could not take it (see their outcomes).")
+    outcomes = OutcomeSerializer(many=True)
+
+
 class LearnSerializer(serializers.Serializer):
     action = StrictCharField(max_length=64)
 

@@ -4,7 +4,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from devices import services
+from devices import fanout, services
 from devices.errors import DeviceError
 from devices.models import Device, DeviceGroup
 from devices.selectors import groups_with_members
@@ -21,6 +21,7 @@ from .serializers import (
     ControlResultSerializer,
     ControlSerializer,
     DeviceGroupSerializer,
+    GroupControlResultSerializer,
     DeviceSerializer,
     DeviceUpdateSerializer,
     LearnSerializer,
@@ -80,7 +81,29 @@ class DeviceGroupViewSet(HomeScopedViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return DeviceGroup.objects.none()
+        if self.action == "control":
+            return DeviceGroup.objects.in_home(self.home)
         return groups_with_members(self.home)
+
+    def get_serializer_class(self):
+        return ControlSerializer if self.action == "control" else DeviceGroupSerializer
+
+    @extend_schema(request=ControlSerializer, responses={200: GroupControlResultSerializer})
+    @action(detail=True, methods=["put"])
+    def control(self, request, *args, **kwargs):
+        """The device-control body for every member: the members that cannot take it are
+        listed with the reason, the others are sent their command."""
+        group = self.get_object()
+        serializer = ControlSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        control = serializer.to_request()
+        if not control:
+            raise exceptions.ValidationError({"isActive": ["isActive or value is required"]})
+        outcomes = fanout.group_control(group=group, request=control, actor=request.user)
+        shown = fanout.with_status(outcomes, fanout.command_statuses([outcomes]))
+        skipped = sum(1 for o in outcomes if o["skipped"])
+        return Response(GroupControlResultSerializer({
+            "group_id": group.pk, "sent": len(outcomes) - skipped, "skipped": skipped, "outcomes": shown}).data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -38,9 +38,10 @@ def test_summer_time_shifts_the_utc_instant():
 
 
 def test_a_time_skipped_by_the_spring_jump_fires_after_it():
-    # 02:30 does not exist in Madrid on 2026-03-29 (02:00 -> 03:00); it fires at 03:30 CEST = 01:30 UTC.
+    # 02:30 does not exist in Madrid on 2026-03-29 (02:00 -> 03:00); it fires at the first
+    # instant after it, the jump itself: 03:00 CEST = 01:00 UTC.
     got = next_run_at(at=datetime.time(2, 30), days=["sunday"], tz="Europe/Madrid", after=at(2026, 3, 28, 12, 0))
-    assert got == at(2026, 3, 29, 1, 30)
+    assert got == at(2026, 3, 29, 1, 0)
 
 
 def test_a_repeated_autumn_time_fires_once_at_its_first_occurrence():

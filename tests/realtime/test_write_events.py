@@ -52,6 +52,37 @@ def _learn_events(w, response) -> list:
                               "action": "OFF", "status": "open", "expiresAt": session.expires_at.isoformat()})]
 
 
+def _fanout_command_events(w, outcomes) -> list:
+    """The lamp's command is sent to its hub; the TV's IR signal is assumed to have worked."""
+    events = []
+    for outcome in outcomes:
+        command = Command.objects.get(pk=outcome["commandId"])
+        base = {"commandId": str(command.pk), "deviceId": outcome["deviceId"], "desiredState": {"isActive": True},
+                "finishedAt": None}
+        events.append(("command:status", base | {"status": "pending", "sentAt": None}))
+        if outcome["deviceId"] == str(w["lamp"].pk):
+            events.append(("command:status", base | {"status": "sent", "sentAt": command.sent_at.isoformat()}))
+        else:
+            events.append(("command:status", base | {"status": "assumed", "sentAt": command.sent_at.isoformat(),
+                                                     "finishedAt": command.finished_at.isoformat()}))
+            events.append(("device:update", _device(w, str(w["tv"].pk), name="TV", room=w["living"], hub=w["hub"],
+                                                    kind="tv", category="IR")
+                           | {"state": {"isActive": True, "value": None}, "assumed": True}))
+    return events
+
+
+def _scene_activate_events(w, response) -> list:
+    run = response.json()
+    shown = [o | {"status": Command.objects.get(pk=o["commandId"]).status} for o in run["outcomes"]]
+    return _fanout_command_events(w, run["outcomes"]) + [("scene:activated", {
+        "sceneId": str(w["scene"].pk), "name": "Scene", "runId": run["id"], "source": "user", "isActive": True,
+        "outcomes": shown})]
+
+
+def _group_control_events(w, response) -> list:
+    return _fanout_command_events(w, response.json()["outcomes"])
+
+
 def _invitation_event(invitation: dict, status: str = "pending") -> dict:
     expires_at = datetime.datetime.fromisoformat(invitation["expiresAt"].replace("Z", "+00:00"))
     return {"invitationId": invitation["id"], "email": invitation["email"], "role": invitation["role"],
@@ -129,6 +160,8 @@ EXPECTED = {
     "budget replace": lambda w, r: [("budget:update", {"kind": "kwh", "amount": "300.00"})],
     "device control": _command_events,
     "device learn": _learn_events,
+    "scene activate": _scene_activate_events,
+    "group control": _group_control_events,
 }
 WRITES = [e for e in ENDPOINTS if e.method != "get"]
 

@@ -1,0 +1,98 @@
+"""Control of many devices at once: a group, a scene, a schedule's or an automation's actions.
+
+Every command goes through `devices.services.device_control`, the path a person's tap
+takes (capabilities, command row, hub publisher, `command:status`), inside the caller's
+transaction: the messages leave when it commits. A device that cannot take its part is
+an outcome with a reason, never an error that stops the others:
+
+- `device_deleted`: the device is no longer in the home;
+- `hub_offline`: its hub is not online, so the command would only expire;
+- `not_controllable`, `no_hub`, `signal_not_learned`, `not_supported`: what control
+  itself refuses (a sensor, a device without a hub, an IR/RF signal never learned, a
+  state the device type cannot take).
+"""
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from hubs.models import Hub
+from veahome.error_codes import ApiError
+from veahome.errors import ApplicationError
+
+from . import services as device_services
+from .models import Command, Device, DeviceGroup, DeviceGroupMember
+
+# The parts of a stored state that control takes; the rest (mode, color) are kept for the
+# app but not sent.
+CONTROL_KEYS = ("isActive", "value")
+
+
+@dataclass
+class Target:
+    device_id: str
+    state: dict
+
+
+def outcome(device_id, *, command=None, skipped: str | None = None, message: str = "") -> dict:
+    return {"deviceId": str(device_id), "commandId": str(command.pk) if command else None,
+            "skipped": skipped, "message": message}
+
+
+def control_request(state: dict) -> dict:
+    return {key: state[key] for key in CONTROL_KEYS if key in state}
+
+
+def control_devices(*, home_id, targets: list[Target], actor=None) -> list[dict]:
+    """Send each target its state; one outcome per target, in order. Call inside a transaction."""
+    ids = []
+    for target in targets:
+        try:
+            ids.append(uuid.UUID(str(target.device_id)))
+        except ValueError:
+            continue
+    devices = {str(d.pk): d for d in Device.objects.filter(home_id=home_id, pk__in=ids).select_related("hub")}
+    outcomes = []
+    for target in targets:
+        device = devices.get(str(target.device_id))
+        if device is None:
+            outcomes.append(outcome(target.device_id, skipped="device_deleted", message="The device was deleted."))
+            continue
+        if device.hub is not None and device.hub.status != Hub.Status.ONLINE:
+            outcomes.append(outcome(device.pk, skipped="hub_offline", message=f"Its hub is {device.hub.status}."))
+            continue
+        request = control_request(target.state)
+        if not request:
+            outcomes.append(outcome(device.pk, skipped="not_supported", message="Nothing in the state can be sent."))
+            continue
+        try:
+            command = device_services.device_control(device=device, request=request, actor=actor)
+        except ApplicationError as exc:
+            reason = "not_supported" if exc.code == ApiError.INVALID else exc.code.value
+            outcomes.append(outcome(device.pk, skipped=reason, message=str(exc.message)))
+            continue
+        outcomes.append(outcome(device.pk, command=command))
+    return outcomes
+
+
+@transaction.atomic
+def group_control(*, group: DeviceGroup, request: dict, actor=None) -> list[dict]:
+    """The same control request for every member of the group; one outcome per member."""
+    members = DeviceGroupMember.objects.filter(group=group).order_by("device_id").values_list("device_id", flat=True)
+    return control_devices(home_id=group.home_id, targets=[Target(str(pk), request) for pk in members], actor=actor)
+
+
+def command_statuses(outcome_lists) -> dict[str, str]:
+    """The current status of every command the outcomes name, in one query."""
+    ids = {o["commandId"] for outcomes in outcome_lists for o in outcomes if o.get("commandId")}
+    return {str(pk): status for pk, status in Command.objects.filter(pk__in=ids).values_list("pk", "status")} if ids else {}
+
+
+def with_status(outcomes: list[dict], statuses: dict[str, str]) -> list[dict]:
+    """Outcomes as the app sees them: `status` is the command's now, or `skipped`."""
+    shown = []
+    for item in outcomes:
+        command_id = item.get("commandId")
+        status = statuses.get(command_id, "unknown") if command_id else "skipped"
+        shown.append({**item, "status": status})
+    return shown
