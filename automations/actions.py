@@ -31,38 +31,39 @@ def executor(kind: str):
 
 
 @executor("device")
-def _device(*, home_id, action: dict, source: str, actor=None) -> dict:
+def _device(*, home_id, action: dict, source: str, actor=None, origin: str = "") -> dict:
     outcomes = fanout.control_devices(home_id=home_id, targets=[fanout.Target(action["deviceId"], action["state"])],
-                                      actor=actor)
+                                      actor=actor, origin=origin)
     return {"deviceId": action["deviceId"], "skipped": None, "devices": outcomes}
 
 
 @executor("group")
-def _group(*, home_id, action: dict, source: str, actor=None) -> dict:
+def _group(*, home_id, action: dict, source: str, actor=None, origin: str = "") -> dict:
     group = DeviceGroup.objects.filter(home_id=home_id, pk=action["groupId"]).first()
     if group is None:
         return {"groupId": action["groupId"], "skipped": "group_deleted", "devices": []}
     members = DeviceGroupMember.objects.filter(group=group).order_by("device_id").values_list("device_id", flat=True)
     targets = [fanout.Target(str(pk), action["state"]) for pk in members]
     return {"groupId": action["groupId"], "skipped": None,
-            "devices": fanout.control_devices(home_id=home_id, targets=targets, actor=actor)}
+            "devices": fanout.control_devices(home_id=home_id, targets=targets, actor=actor, origin=origin)}
 
 
 @executor("scene")
-def _scene(*, home_id, action: dict, source: str, actor=None) -> dict:
+def _scene(*, home_id, action: dict, source: str, actor=None, origin: str = "") -> dict:
     from . import services
 
     scene = Scene.objects.filter(home_id=home_id, pk=action["sceneId"]).first()
     if scene is None:
         return {"sceneId": action["sceneId"], "skipped": "scene_deleted", "devices": []}
-    run = services.scene_activate(scene=scene, actor=actor, source=source)
+    run = services.scene_activate(scene=scene, actor=actor, source=source, origin=origin)
     return {"sceneId": action["sceneId"], "sceneRunId": str(run.pk), "skipped": None, "devices": run.outcomes}
 
 
-def run_actions(*, home_id, actions: list[dict], source: str = Source.SCHEDULE, actor=None) -> list[dict]:
+def run_actions(*, home_id, actions: list[dict], source: str = Source.SCHEDULE, actor=None,
+                origin: str = "") -> list[dict]:
     """Run each action in order; one outcome per action. Call inside a transaction."""
     return [{"type": action["type"], **EXECUTORS[action["type"]](home_id=home_id, action=action, source=source,
-                                                                 actor=actor)}
+                                                                 actor=actor, origin=origin)}
             for action in actions]
 
 

@@ -62,12 +62,22 @@ class Schedule(BaseModel):
 
 
 class Automation(BaseModel):
+    class Mode(models.TextChoices):
+        SINGLE = "single", "A new trigger while it runs is dropped"
+        RESTART = "restart", "A new trigger stops the running run and starts again"
+        QUEUED = "queued", "A new trigger waits for the running run (up to max_runs waiting)"
+        PARALLEL = "parallel", "Runs side by side (up to max_runs at once)"
+
     home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="automations")
     name = models.CharField(max_length=255)
     trigger = models.JSONField()
     conditions = models.JSONField(default=list, blank=True)
     actions = models.JSONField(default=list)
     enabled = models.BooleanField(default=True)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.SINGLE)
+    max_runs = models.PositiveSmallIntegerField(default=10, validators=[MaxValueValidator(100)])
+    # Why the engine turned it off (the loop guard); cleared when someone enables it again.
+    disabled_reason = models.CharField(max_length=255, blank=True, default="")
 
     objects = scoped_manager()
 
@@ -130,3 +140,96 @@ class ScheduleRun(BaseModel):
 
     def __str__(self):
         return f"{self.schedule_id} due {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AutomationTrigger(models.Model):
+    """The trigger index: what each enabled automation listens to, kept by the automations
+    service on every save. A device's state change looks up `(kind, key)` here, never the
+    automations themselves; time and sun triggers are found by `next_at`, like schedules."""
+
+    automation = models.OneToOneField(Automation, on_delete=models.CASCADE, primary_key=True,
+                                      related_name="trigger_index")
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    # The device, hub or scene id it listens to; blank for time and sun.
+    key = models.CharField(max_length=64, blank=True, default="")
+    next_at = models.DateTimeField(null=True, blank=True)
+    # A sensor trigger's last reading of its field: a threshold fires when it is crossed.
+    last_value = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "key"], name="automation_trigger_key_idx"),
+            models.Index(fields=["next_at"], name="automation_trigger_due_idx", condition=models.Q(next_at__isnull=False)),
+        ]
+
+
+class AutomationTimer(models.Model):
+    """A trigger with `for` that matched and is holding: it fires at `due_at` unless the state
+    changes back first (then the row is deleted). Durable: a restart loses no timer."""
+
+    automation = models.OneToOneField(Automation, on_delete=models.CASCADE, primary_key=True, related_name="timer")
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField(db_index=True)
+    trigger = models.JSONField(help_text="The trigger event that started it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class AutomationRun(BaseModel):
+    """One run of an automation and its trace.
+
+    `trigger_key` makes a trigger event start at most one run (a redelivered task, a tick and
+    a worker both seeing it). `trace` records what the trigger saw, each condition's result
+    and the value it read, and each action's outcome with timings. A run that waits (a delay,
+    a wait for a state) keeps its place in `step` and its wake-up time in `resume_at`.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Triggered, not started yet"
+        QUEUED = "queued", "Waiting for an earlier run (mode queued)"
+        RUNNING = "running", "Running"
+        WAITING = "waiting", "Waiting (a delay or a state)"
+        SUCCEEDED = "succeeded", "Finished"
+        CONDITIONS_FAILED = "conditions_failed", "Stopped: a condition was false"
+        DROPPED = "dropped", "Not run: the mode did not allow another run"
+        CANCELLED = "cancelled", "Stopped by a newer run (mode restart)"
+        STOPPED = "stopped", "Stopped: the automation was disabled"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
+    FINISHED = (Status.SUCCEEDED, Status.CONDITIONS_FAILED, Status.DROPPED, Status.CANCELLED, Status.STOPPED,
+                Status.FAILED)
+
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="automation_runs")
+    automation = models.ForeignKey(Automation, on_delete=models.CASCADE, related_name="runs")
+    trigger_key = models.CharField(max_length=128)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    trigger = models.JSONField(default=dict)
+    trace = models.JSONField(default=dict)
+    skip_conditions = models.BooleanField(default=False)
+    step = models.PositiveSmallIntegerField(default=0)
+    resume_at = models.DateTimeField(null=True, blank=True)
+    # A wait-for-state action: the device it waits on (found by state changes) and the check.
+    wait_device_id = models.UUIDField(null=True, blank=True)
+    wait = models.JSONField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey("homes.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = scoped_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["automation", "trigger_key"], name="automation_run_once")]
+        indexes = [
+            models.Index(fields=["automation", "-created_at"], name="automation_run_idx"),
+            models.Index(fields=["resume_at"], name="automation_run_resume_idx",
+                         condition=models.Q(status="waiting")),
+            models.Index(fields=["wait_device_id"], name="automation_run_wait_idx",
+                         condition=models.Q(status="waiting", wait_device_id__isnull=False)),
+            models.Index(fields=["created_at"], name="automation_run_pending_idx",
+                         condition=models.Q(status="pending")),
+        ]
+
+    def __str__(self):
+        return f"{self.automation_id} {self.status}"

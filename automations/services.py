@@ -10,6 +10,7 @@ from homes.models import Home
 from realtime import publish
 from veahome.services import home_limit_check, model_update, row_lock
 
+from .engine import runtime as engine
 from .models import Automation, Scene, SceneRun, Schedule, Source
 from .timing import next_run_at
 
@@ -48,7 +49,7 @@ def scene_run_event(run: SceneRun, scene: Scene, statuses: dict | None = None) -
 
 
 @transaction.atomic
-def scene_activate(*, scene: Scene, actor=None, source: str = Source.USER) -> SceneRun:
+def scene_activate(*, scene: Scene, actor=None, source: str = Source.USER, origin: str = "") -> SceneRun:
     """Send every device of the scene to its stored state through the control path.
 
     Devices that cannot take their part are skipped with a reason (devices.fanout);
@@ -57,8 +58,9 @@ def scene_activate(*, scene: Scene, actor=None, source: str = Source.USER) -> Sc
     """
     scene = Scene.objects.select_for_update().get(pk=scene.pk)
     targets = [fanout.Target(device_id, state) for device_id, state in (scene.device_states or {}).items()]
-    outcomes = fanout.control_devices(home_id=scene.home_id, targets=targets, actor=actor)
+    outcomes = fanout.control_devices(home_id=scene.home_id, targets=targets, actor=actor, origin=origin)
     run = SceneRun.objects.create(home_id=scene.home_id, scene=scene, source=source, actor=actor, outcomes=outcomes)
+    engine.on_scene_activated(scene=scene, run=run, origin=origin)
     active = bool(outcomes) and all(o["skipped"] is None for o in outcomes)
     if active != scene.is_active:
         model_update(instance=scene, data={"is_active": active})
@@ -168,18 +170,38 @@ def schedules_reschedule_home(*, home: Home, now: datetime.datetime | None = Non
 
 
 @transaction.atomic
+def home_clock_changed(*, home: Home) -> None:
+    """The home's zone or location changed (homes.services.home_update)."""
+    schedules_reschedule_home(home=home)
+    engine.index_refresh_home(home)
+
+
+@transaction.atomic
 def automation_create(*, home: Home, **fields) -> Automation:
     home_limit_check(home=home, model=Automation, what="automations")
     automation = Automation.objects.create(home=home, **fields)
+    engine.index_refresh(automation)
     publish(home.pk, "automation:created", _event("automation", automation))
     return automation
 
 
 @transaction.atomic
 def automation_update(*, automation: Automation, **fields) -> Automation:
-    """`automation:update` follows a change; an update that changes nothing publishes nothing."""
-    if model_update(instance=automation, data=fields):
-        publish(automation.home_id, "automation:update", _event("automation", automation))
+    """`automation:update` follows a change; an update that changes nothing publishes nothing.
+
+    The trigger index follows the trigger and `enabled`; disabling stops the runs under way;
+    enabling again clears the loop guard's reason."""
+    automation = Automation.objects.select_for_update().select_related("home").get(pk=automation.pk)
+    if fields.get("enabled") and not automation.enabled:
+        fields = {**fields, "disabled_reason": ""}
+    changed = model_update(instance=automation, data=fields)
+    if not changed:
+        return automation
+    if {"trigger", "enabled"} & set(changed):
+        engine.index_refresh(automation)
+    if "enabled" in changed and not automation.enabled:
+        engine.stop_runs(automation, note="the automation was disabled")
+    publish(automation.home_id, "automation:update", _event("automation", automation))
     return automation
 
 

@@ -43,8 +43,9 @@ def control_request(state: dict) -> dict:
     return {key: state[key] for key in CONTROL_KEYS if key in state}
 
 
-def control_devices(*, home_id, targets: list[Target], actor=None) -> list[dict]:
-    """Send each target its state; one outcome per target, in order. Call inside a transaction."""
+def control_devices(*, home_id, targets: list[Target], actor=None, origin: str = "") -> list[dict]:
+    """Send each target its state; one outcome per target, in order. Call inside a transaction.
+    `origin` marks the commands (Command.origin) for what sent them."""
     ids = []
     for target in targets:
         try:
@@ -66,7 +67,7 @@ def control_devices(*, home_id, targets: list[Target], actor=None) -> list[dict]
             outcomes.append(outcome(device.pk, skipped="not_supported", message="Nothing in the state can be sent."))
             continue
         try:
-            command = device_services.device_control(device=device, request=request, actor=actor)
+            command = device_services.device_control(device=device, request=request, actor=actor, origin=origin)
         except ApplicationError as exc:
             reason = "not_supported" if exc.code == ApiError.INVALID else exc.code.value
             outcomes.append(outcome(device.pk, skipped=reason, message=str(exc.message)))

@@ -9,6 +9,7 @@ it through `devices.services.device_state_apply`, as it does from the REST path;
 events are the ones the REST path publishes (`device_event`, `command_event`,
 `learn_event`).
 """
+import dataclasses
 import datetime
 import functools
 import json
@@ -78,6 +79,7 @@ class DeviceWork:
         self.reading_keys: set = set()
         self.late_points: list = []
         self.changes: list[state_changes.StateChange] = []
+        self.readings: list[state_changes.Reading] = []
 
     def load(self, cursor, reports: list[Report]) -> None:
         """Lock the devices and sessions of `reports` (after the hubs: see hubs.ingest)."""
@@ -134,12 +136,16 @@ class DeviceWork:
             cursor.execute(
                 f"UPDATE {LearnSession._meta.db_table} SET status = %s, finished_at = %s, updated_at = %s"
                 " WHERE id = ANY(%s)", [LearnSession.Status.LEARNED, now, now, list(self.learned_sessions)])
-        if self.confirmations:
-            self._confirm(cursor, now=now, events=events)
+        origins = self._confirm(cursor, now=now, events=events) if self.confirmations else {}
         history_points.ingest_late_points(points=self.late_points)
+        if origins:
+            self.changes = [dataclasses.replace(c, origin=origins.get(str(c.command_id), "")) if c.command_id else c
+                            for c in self.changes]
         state_changes.notify(self.changes)
+        state_changes.notify_readings(self.readings)
 
-    def _confirm(self, cursor, *, now, events: list) -> None:
+    def _confirm(self, cursor, *, now, events: list) -> dict[str, str]:
+        """Confirm the commands the reports answer; the origins of those that have one."""
         ids = list(self.confirmations)
         cursor.execute(
             f"UPDATE {Command._meta.db_table} AS c SET status = 'confirmed',"
@@ -149,14 +155,18 @@ class DeviceWork:
             # The device must match: a hub cannot confirm another device's command.
             " WHERE c.id = v.id AND c.device_id = v.device_id"
             " AND (c.status IN ('pending', 'sent') OR (c.status = 'confirmed' AND v.redelivered))"
-            " RETURNING c.id, c.home_id, c.device_id, c.desired_state, c.sent_at, c.finished_at",
+            " RETURNING c.id, c.home_id, c.device_id, c.desired_state, c.sent_at, c.finished_at, c.origin",
             [now, now, ids, [self.confirmations[i][0] for i in ids],
              [json.dumps(self.confirmations[i][1]) for i in ids], [self.confirmations[i][2] for i in ids]])
-        for pk, home_id, device_id, desired, sent_at, finished_at in cursor.fetchall():
+        origins = {}
+        for pk, home_id, device_id, desired, sent_at, finished_at, origin in cursor.fetchall():
             command = SimpleNamespace(pk=pk, device_id=device_id, status=Command.Status.CONFIRMED, sent_at=sent_at,
                                       finished_at=finished_at,
                                       desired_state=json.loads(desired) if isinstance(desired, str) else desired)
             events.append((home_id, "command:status", command_event(command)))
+            if origin:
+                origins[str(pk)] = origin
+        return origins
 
 
 # --- handlers: one per device report kind (hubs.ingest.registry) ---
@@ -190,7 +200,7 @@ def ingest_state(batch, report: Report) -> bool:
     device.reported_at = report.ts
     work.changes.append(state_changes.StateChange(home_id=device.home_id, device_id=device.pk,
                                                   state=state_changes.snapshot(device), previous=previous,
-                                                  ts=report.ts))
+                                                  ts=report.ts, command_id=command_id))
     work.dirty.add(device.pk)
     batch.points.append(history_points.state_point(home_id=device.home_id, device_id=device.pk,
                                                    room_id=device.room_id, ts=report.ts, state=history_state))
@@ -230,6 +240,8 @@ def ingest_telemetry(batch, report: Report) -> bool:
     device.telemetry_at = report.ts
     work.dirty.add(device.pk)
     batch.points.append(point)
+    work.readings.append(state_changes.Reading(home_id=device.home_id, device_id=device.pk, fields=fields,
+                                               ts=report.ts))
     work.reading_keys.add(key)  # a repeat later in this batch is a duplicate
     return True
 

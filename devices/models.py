@@ -100,6 +100,9 @@ class Command(BaseModel):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
     hub = models.ForeignKey(Hub, on_delete=models.SET_NULL, null=True, blank=True, related_name="commands")
     actor = models.ForeignKey("homes.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # What sent it besides a person: "automation:<id>", "schedule:<id>" (blank for a tap). The
+    # state its device then reports carries it, so an automation knows its own doing.
+    origin = models.CharField(max_length=64, blank=True, default="")
     desired_state = models.JSONField(default=dict)
     payload = models.JSONField(default=dict, help_text="What went to the hub (signals included).")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -160,9 +160,9 @@ def command_event(command: Command) -> dict:
 
 
 @transaction.atomic
-def _command_create(*, device: Device, actor, plan: capabilities.Plan) -> Command:
+def _command_create(*, device: Device, actor, plan: capabilities.Plan, origin: str = "") -> Command:
     command = Command.objects.create(
-        home_id=device.home_id, device=device, hub_id=device.hub_id, actor=actor,
+        home_id=device.home_id, device=device, hub_id=device.hub_id, actor=actor, origin=origin,
         desired_state=plan.desired, payload=plan.payload,
     )
     publish(device.home_id, "command:status", command_event(command))
@@ -181,7 +181,7 @@ def _command_move(command: Command, *, to: str, allowed=Command.OPEN, **fields) 
     return bool(updated)
 
 
-def device_control(*, device: Device, request: dict, actor=None) -> Command:
+def device_control(*, device: Device, request: dict, actor=None, origin: str = "") -> Command:
     """Validate a control request, record it as a command and send it to the device's hub.
 
     The message leaves once the command row commits: at once for a person's tap (a 503 when
@@ -191,7 +191,7 @@ def device_control(*, device: Device, request: dict, actor=None) -> Command:
     """
     plan = capabilities.plan_control(device, request)
     with transaction.atomic():
-        command = _command_create(device=device, actor=actor, plan=plan)
+        command = _command_create(device=device, actor=actor, plan=plan, origin=origin)
         send = publisher.send_control(
             hub_id=device.hub_id, device_id=device.pk, command_id=command.pk, payload=plan.payload,
             on_sent=lambda: _command_sent(command, device_id=device.pk, reports_back=plan.reports_back),
@@ -230,7 +230,8 @@ def _command_assume(*, command: Command, device_id) -> None:
     history_points.ingest_points(points=[history_points.state_point(
         home_id=device.home_id, device_id=device.pk, room_id=device.room_id, ts=now, state=state)])
     state_changes.notify([state_changes.StateChange(home_id=device.home_id, device_id=device.pk,
-                                                    state=state_changes.snapshot(device), previous=previous, ts=now)])
+                                                    state=state_changes.snapshot(device), previous=previous, ts=now,
+                                                    origin=command.origin)])
     publish(device.home_id, "device:update", device_event(device) | {"assumed": True})
 
 

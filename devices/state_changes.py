@@ -2,14 +2,13 @@
 
 Every path that lands a state on a device (a hub's report through `mqtt_listen`, an
 assumed IR/RF command, an edit through the API) hands its changes here once per
-transaction, as a list, so an observer does one lookup for a whole listener batch. Other
-apps register at start-up (their AppConfig.ready): scenes check whether they still hold,
-automations look up the triggers that listen to the device. An observer that needs to do
-more than read and write rows defers it with `transaction.on_commit`.
+transaction, as a list (veahome.observers): scenes check whether they still hold, automations
+look up the triggers that listen to the device.
 """
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
+
+from veahome.observers import Observers
 
 
 @dataclass(frozen=True)
@@ -21,22 +20,32 @@ class StateChange:
     # The same before it (None for a device that had never reported).
     previous: dict | None
     ts: datetime.datetime
+    # The command this state answers, when it does, and that command's origin
+    # ("automation:<id>", "schedule:<id>"; blank for a person's tap).
+    command_id: object = None
+    origin: str = ""
 
 
-Observer = Callable[[list[StateChange]], None]
-_observers: list[Observer] = []
+_observers = Observers()
+# observe(fn): fn(list[StateChange]) is called for every transaction that lands states.
+observe = _observers.observe
+notify = _observers.notify
 
 
-def observe(observer: Observer) -> Observer:
-    if observer not in _observers:
-        _observers.append(observer)
-    return observer
+@dataclass(frozen=True)
+class Reading:
+    """A device's telemetry sample, newest for that device (late, buffered samples are not told)."""
+
+    home_id: object
+    device_id: object
+    fields: dict
+    ts: datetime.datetime
 
 
-def notify(changes: list[StateChange]) -> None:
-    if changes:
-        for observer in _observers:
-            observer(changes)
+_readers = Observers()
+# observe_readings(fn): fn(list[Reading]) for every transaction that lands telemetry.
+observe_readings = _readers.observe
+notify_readings = _readers.notify
 
 
 def snapshot(device) -> dict:

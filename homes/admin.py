@@ -203,10 +203,10 @@ class HomeAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     search_fields = ("name", "owner__email", "memberships__user__email", "hubs__serial_number", "devices__name")
     search_help_text = "Home name, a member's email, a hub serial number or a device name."
     # Ownership and layout change through the app; a support agent corrects names and time zones.
-    readonly_fields = ("owner", "layout", "local_time", "counts", "created_at", "updated_at")
+    readonly_fields = ("owner", "layout", "local_time", "counts", "runs", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "owner", "timezone", "local_time", "address", "latitude", "longitude")}),
-        ("At a glance", {"fields": ("counts",)}),
+        ("At a glance", {"fields": ("counts", "runs")}),
         ("Layout", {"classes": ("collapse",), "fields": ("layout", "model3d_url")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
@@ -252,6 +252,12 @@ class HomeAdmin(ServiceBackedAdmin, admin.ModelAdmin):
         if not home.pk:
             return "-"
         return timezone.now().astimezone(zoneinfo.ZoneInfo(home.timezone)).strftime("%Y-%m-%d %H:%M (%Z)")
+
+    @admin.display(description="what ran")
+    def runs(self, home):
+        from automations.admin import runs_links
+
+        return runs_links(home)
 
     @admin.display(description="scenes and automations")
     def counts(self, home):

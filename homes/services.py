@@ -64,11 +64,12 @@ def home_update(*, home: Home, actor: User, **fields) -> Home:
     changed = model_update(instance=home, data=fields)
     if not changed:
         return home
-    if "timezone" in changed:
-        # Schedules fire on the home's wall clock, so their UTC instants move with the zone.
-        from automations.services import schedules_reschedule_home
+    if {"timezone", "latitude", "longitude"} & set(changed):
+        # Schedules and time triggers fire on the home's wall clock, sun triggers at its
+        # sunrise and sunset: their UTC instants move with the zone and the location.
+        from automations.services import home_clock_changed
 
-        schedules_reschedule_home(home=home)
+        home_clock_changed(home=home)
     publish(home.pk, "home:update", {"homeId": str(home.pk), "changed": sorted(changed)})
     return home
 

@@ -22,7 +22,8 @@ SUPPORT_PERMISSIONS = {
         "command": ("view",), "learnsession": ("view",),
     },
     "energy": {"tariff": ("view",), "budget": ("view",), "ingestiontoken": ("view",)},
-    "automations": {"scene": ("view",), "schedule": ("view", "change"), "automation": ("view", "change")},
+    "automations": {"scene": ("view",), "schedule": ("view", "change"), "automation": ("view", "change"),
+                    "scenerun": ("view",), "schedulerun": ("view",), "automationrun": ("view",)},
 }
 
 

@@ -78,6 +78,15 @@ def _invitation(w):
     return w["invitation"]
 
 
+def _automation_run(w):
+    """A finished run of the home's automation, run by hand."""
+    from automations.engine import runtime
+
+    if "automation_run" not in w:
+        w["automation_run"] = runtime.run_now(automation=w["automation"], actor=w["home"].owner)
+    return w["automation_run"]
+
+
 endpoint("invitations list", "get", lambda w: f"{H(w)}/invitations", role="admin")
 endpoint("invitation revoke", "delete", lambda w: f"{H(w)}/invitations/{_invitation(w).pk}", role="admin")
 endpoint("hubs list", "get", lambda w: f"{H(w)}/hubs")
@@ -116,6 +125,9 @@ endpoint("automations list", "get", lambda w: f"{H(w)}/automations")
 endpoint("automation create", "post", lambda w: f"{H(w)}/automations", lambda w: {"name": "Auto", "trigger": {"type": "time", "at": "22:00"}, "actions": [{"type": "group", "groupId": str(w["group"].pk), "state": {"isActive": False}}]}, role="member")
 endpoint("automation detail", "get", lambda w: f"{H(w)}/automations/{w['automation'].pk}")
 endpoint("automation update", "put", lambda w: f"{H(w)}/automations/{w['automation'].pk}", lambda w: {"name": "Auto 2", "trigger": {"type": "time", "at": "23:00"}, "actions": [{"type": "scene", "sceneId": str(w["scene"].pk)}]}, role="member")
+endpoint("automation run", "post", lambda w: f"{H(w)}/automations/{w['automation'].pk}/run", lambda w: {}, role="member")
+endpoint("automation runs", "get", lambda w: f"{H(w)}/automations/{w['automation'].pk}/runs")
+endpoint("automation run detail", "get", lambda w: f"{H(w)}/automations/{w['automation'].pk}/runs/{_automation_run(w).pk}")
 endpoint("automation delete", "delete", lambda w: f"{H(w)}/automations/{w['automation'].pk}", role="member")
 
 

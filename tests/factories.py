@@ -1,7 +1,7 @@
 """Factories for domain objects (through the services where a write has side rules)."""
 import factory
 
-from automations.models import Automation, Scene, Schedule
+from automations.models import Scene, Schedule
 from devices.models import Device, DeviceGroup, DeviceGroupMember
 from homes import services as home_services
 from homes.models import Membership, Room, User
@@ -103,7 +103,9 @@ def make_schedule(home, scene, name="Schedule"):
 
 
 def make_automation(home, device, name="Automation"):
-    return Automation.objects.create(
+    from automations import services
+
+    return services.automation_create(
         home=home,
         name=name,
         trigger={"type": "device", "deviceId": str(device.pk), "attribute": "isActive", "equals": True},

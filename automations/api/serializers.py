@@ -15,9 +15,10 @@ from automations.engine.registry import (
     validate_conditions,
     validate_trigger,
 )
-from automations.models import Automation, Scene, SceneRun, Schedule, ScheduleRun
+from automations.models import Automation, AutomationRun, Scene, SceneRun, Schedule, ScheduleRun
+from devices import fanout
 from devices.api.serializers import OutcomeSerializer
-from veahome.api import ModelSerializer, check_document_size
+from veahome.api import ModelSerializer, StrictBooleanField, StrictIntegerField, check_document_size
 
 SCHEDULE_ACTIONS = {"device", "scene", "group"}
 
@@ -126,14 +127,52 @@ class ScheduleSerializer(ModelSerializer):
 
 
 class AutomationSerializer(ModelSerializer):
+    """docs/automations.md is the reference of every trigger, condition, action and mode."""
+
     trigger = DocumentField(validate_trigger, _items_of(TRIGGERS))
     conditions = DocumentField(validate_conditions, {"type": "array", "items": _items_of(CONDITIONS)}, required=False)
     actions = DocumentField(validate_actions, {"type": "array", "minItems": 1, "maxItems": 50, "items": _items_of(ACTIONS)})
+    max_runs = StrictIntegerField(min_value=1, max_value=100, required=False,
+                                        help_text="queued: runs waiting at most; parallel: runs at once at most.")
 
     class Meta:
         model = Automation
-        fields = ["id", "name", "trigger", "conditions", "actions", "enabled", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = ["id", "name", "trigger", "conditions", "actions", "enabled", "mode", "max_runs", "disabled_reason",
+                  "created_at", "updated_at"]
+        read_only_fields = ["id", "disabled_reason", "created_at", "updated_at"]
+        extra_kwargs = {"disabled_reason": {"help_text": "Why the engine disabled it (the loop guard); empty otherwise."}}
+
+
+class AutomationRunRequestSerializer(serializers.Serializer):
+    skip_conditions = StrictBooleanField(required=False, default=False,
+                                               help_text="Run the actions even if a condition is false.")
+
+
+class AutomationRunSerializer(serializers.ModelSerializer):
+    """A run: what triggered it, each condition's result and what it saw, each action's
+    outcome (devices' commands with their status now, delays, waits), timings and status."""
+
+    automation_id = serializers.UUIDField(read_only=True)
+    trace = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AutomationRun
+        fields = ["id", "automation_id", "status", "trigger", "trace", "step", "resume_at", "started_at",
+                  "finished_at", "created_at"]
+
+    @extend_schema_field({"type": "object", "additionalProperties": True,
+                          "description": "trigger, conditions [{path, type, result, saw}], actions [{path, type, "
+                                         "startedAt, ms, outcome / devices / delayedUntil / waitingUntil}], note"})
+    def get_trace(self, run) -> dict:
+        from automations import actions
+
+        statuses = self.context.get("statuses")
+        steps = run.trace.get("actions", []) if isinstance(run.trace, dict) else []
+        if statuses is None:
+            statuses = fanout.command_statuses([actions.device_outcomes(steps)])
+        if not steps:
+            return run.trace
+        return {**run.trace, "actions": actions.with_status(steps, statuses)}
 
 
 class SceneActivateSerializer(serializers.Serializer):

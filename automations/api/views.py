@@ -1,16 +1,20 @@
 """Scenes, schedules and automations under a home."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from django.shortcuts import get_object_or_404
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from automations import scheduler, services
-from automations.models import Automation, Scene, SceneRun, Schedule, ScheduleRun
+from automations import actions, scheduler, services
+from automations.engine import runtime as engine
+from automations.models import Automation, AutomationRun, Scene, SceneRun, Schedule, ScheduleRun
 from devices import fanout
-from homes.api.mixins import HomeScopedViewSet
+from homes.api.mixins import HomeScopedViewSet, parse_uuid
 from homes.errors import HomeError
 
 from .serializers import (
+    AutomationRunRequestSerializer,
+    AutomationRunSerializer,
     AutomationSerializer,
     SceneActivateSerializer,
     SceneRunSerializer,
@@ -101,6 +105,44 @@ class AutomationViewSet(HomeScopedViewSet):
 
     queryset = Automation.objects.all()
     serializer_class = AutomationSerializer
+
+    def get_serializer_class(self):
+        if self.action in ("runs", "run_detail"):
+            return AutomationRunSerializer
+        if self.action == "run":
+            return AutomationRunRequestSerializer
+        return AutomationSerializer
+
+    @extend_schema(request=AutomationRunRequestSerializer, responses={200: AutomationRunSerializer})
+    @action(detail=True, methods=["post"])
+    def run(self, request, *args, **kwargs):
+        """Run the automation now, by hand (members and above); `skipConditions` runs its actions
+        even if a condition is false. Its mode applies. Returns the run as it stands."""
+        automation = self.get_object()
+        body = AutomationRunRequestSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        run = engine.run_now(automation=automation, actor=request.user,
+                             skip_conditions=body.validated_data["skip_conditions"])
+        return Response(AutomationRunSerializer(run).data)
+
+    @extend_schema(responses={200: AutomationRunSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def runs(self, request, *args, **kwargs):
+        """The automation's runs, newest first, each with its trace."""
+        automation = self.get_object()
+        page = self.paginate_queryset(AutomationRun.objects.filter(automation=automation).order_by("-created_at"))
+        steps = [actions.device_outcomes(run.trace.get("actions", [])) for run in page if isinstance(run.trace, dict)]
+        data = AutomationRunSerializer(page, many=True, context={
+            "statuses": fanout.command_statuses(steps), **self.get_serializer_context()}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(responses={200: AutomationRunSerializer})
+    @action(detail=True, methods=["get"], url_path=r"runs/(?P<run_id>[^/]+)")
+    def run_detail(self, request, run_id=None, *args, **kwargs):
+        """One run with its whole trace."""
+        automation = self.get_object()
+        run = get_object_or_404(AutomationRun.objects.filter(automation=automation), pk=parse_uuid(run_id))
+        return Response(AutomationRunSerializer(run).data)
 
     def perform_create(self, serializer):
         serializer.instance = services.automation_create(home=self.home, **serializer.validated_data)

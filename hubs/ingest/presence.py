@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from energy import points as history_points
+from hubs import status_changes
 from hubs.models import Hub
 from hubs.services import hub_event
 from realtime.events import publish_many
@@ -22,6 +23,8 @@ def hubs_offline_sweep(*, now: datetime.datetime | None = None) -> int:
     for hub in silent:
         hub.status, hub.updated_at = Hub.Status.OFFLINE, now
     Hub.objects.bulk_update(silent, ["status", "updated_at"])
+    status_changes.notify([status_changes.HubStatusChange(home_id=h.home_id, hub_id=h.pk, status=Hub.Status.OFFLINE,
+                                                          previous=Hub.Status.ONLINE, ts=now) for h in silent])
     history_points.ingest_points(points=[
         history_points.hub_status_point(home_id=h.home_id, hub_id=h.pk, ts=now, online=False) for h in silent])
     publish_many([(h.home_id, "hub:status", hub_event(h)) for h in silent])

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from devices.ingest import DeviceWork
 from energy import points as history_points
+from hubs import status_changes
 from hubs.models import Hub
 from hubs.services import hub_event
 from realtime.events import publish_many
@@ -63,6 +64,7 @@ class Batch:
         self.device_work = DeviceWork()
         self.points: list = []
         self.events: list[tuple] = []
+        self.status_changes: list[status_changes.HubStatusChange] = []
         self._load(reports)
 
     def _load(self, reports: list[Report]) -> None:
@@ -97,6 +99,8 @@ class Batch:
                 self.dirty_hubs.add(hub.pk)
         target = Hub.Status.ONLINE if online else Hub.Status.OFFLINE
         if hub.status != target:
+            self.status_changes.append(status_changes.HubStatusChange(
+                home_id=hub.home_id, hub_id=hub.pk, status=target, previous=hub.status, ts=self.now))
             hub.status = target
             hub.last_seen_at = hub.last_seen_at or self.now
             self.dirty_hubs.add(hub.pk)
@@ -118,6 +122,7 @@ class Batch:
                     [self.now, [r.pk for r in rows], [r.status for r in rows], [r.last_seen_at for r in rows],
                      [r.wifi_connected for r in rows]])
             self.device_work.flush(cursor, now=self.now, events=self.events)
+        status_changes.notify(self.status_changes)
         history_points.ingest_points(points=self.points)
         publish_many(self.events)
 

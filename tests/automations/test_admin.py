@@ -56,3 +56,23 @@ def test_disabling_an_automation_in_admin_writes_that_alone_and_publishes_once()
     assert [columns_set(w) for w in writes if w.startswith('UPDATE "automations_automation"')] == [
         {"enabled", "updated_at"}]
     assert events == [("automation:update", {"automationId": str(automation.pk), "name": automation.name})]
+
+
+def test_the_homes_page_links_to_what_ran_and_runs_are_read_only():
+    from automations.engine import runtime
+    from automations.models import AutomationRun
+
+    agent = seeded_agent()
+    automation = Automation.objects.filter(enabled=True).first()
+    run = runtime.run_now(automation=automation, skip_conditions=True)
+    home_page = agent.get(f"/admin/homes/home/{automation.home_id}/change/").content.decode()
+    assert f"/admin/automations/automationrun/?home__id__exact={automation.home_id}" in home_page
+    assert "1 automation runs" in home_page
+    listing = agent.get("/admin/automations/automationrun/", {"home__id__exact": str(automation.home_id)})
+    assert listing.status_code == 200 and automation.name in listing.content.decode()
+    detail = agent.get(f"/admin/automations/automationrun/{run.pk}/change/")
+    assert detail.status_code == 200 and 'name="status"' not in detail.content.decode()
+    assert agent.post(f"/admin/automations/automationrun/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AutomationRun.objects.filter(pk=run.pk).exists()
+    for path in ("/admin/automations/scenerun/", "/admin/automations/schedulerun/"):
+        assert agent.get(path).status_code == 200

@@ -37,13 +37,14 @@ def _register_tick():
 
 
 class Stack:
-    """Worker and beat processes on this test's database, queue and broker."""
+    """Worker and beat processes on this test's database, queue and broker. `queue`: the one
+    this process sends to (for tasks handed off here, as the listener does), or a new one."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, queue: str | None = None):
         db = connection.settings_dict
         self.tmp = tmp_path
         self.env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-                    "CELERY_QUEUE": f"sched-{uuid.uuid4().hex[:8]}", "MQTT_URL": settings.MQTT_URL,
+                    "CELERY_QUEUE": queue or f"sched-{uuid.uuid4().hex[:8]}", "MQTT_URL": settings.MQTT_URL,
                     "MQTT_TOPIC_PREFIX": settings.MQTT_TOPIC_PREFIX}
         self.processes: list[subprocess.Popen] = []
 

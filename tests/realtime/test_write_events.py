@@ -79,6 +79,18 @@ def _scene_activate_events(w, response) -> list:
         "outcomes": shown})]
 
 
+def _automation_run_events(w, response) -> list:
+    run = response.json()
+    [step] = run["trace"]["actions"]
+    command = Command.objects.get(pk=step["devices"][0]["commandId"])
+    base = {"commandId": str(command.pk), "deviceId": str(w["lamp"].pk), "desiredState": {"isActive": False},
+            "finishedAt": None}
+    return [("command:status", base | {"status": "pending", "sentAt": None}),
+            ("command:status", base | {"status": "sent", "sentAt": command.sent_at.isoformat()}),
+            ("automation:run", {"automationId": str(w["automation"].pk), "name": "Automation", "runId": run["id"],
+                                "status": "succeeded", "trigger": "manual", "step": 1})]
+
+
 def _group_control_events(w, response) -> list:
     return _fanout_command_events(w, response.json()["outcomes"])
 
@@ -162,6 +174,7 @@ EXPECTED = {
     "device learn": _learn_events,
     "scene activate": _scene_activate_events,
     "group control": _group_control_events,
+    "automation run": _automation_run_events,
 }
 WRITES = [e for e in ENDPOINTS if e.method != "get"]
 
