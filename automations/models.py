@@ -156,6 +156,9 @@ class AutomationTrigger(models.Model):
     next_at = models.DateTimeField(null=True, blank=True)
     # A sensor trigger's last reading of its field: a threshold fires when it is crossed.
     last_value = models.FloatField(null=True, blank=True)
+    # The automation's updated_at when this row was filed: the compiled trigger's version, so
+    # matching reads no document (and joins nothing) unless that version is not compiled yet.
+    version = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

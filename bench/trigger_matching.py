@@ -40,7 +40,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from automations.engine import runtime  # noqa: E402
 from automations.models import Automation, AutomationRun, AutomationTrigger  # noqa: E402
-from devices.models import Device  # noqa: E402
+from devices.models import Command, Device  # noqa: E402
 from devices.state_changes import StateChange  # noqa: E402
 from homes import services as home_services  # noqa: E402
 from homes.models import Room, User  # noqa: E402
@@ -83,7 +83,7 @@ def fill(total: int, *, home, elsewhere, reporting: list[str], target: str | Non
     created = Automation.objects.bulk_create(rows, batch_size=5000)
     for automation in created:
         index.append(AutomationTrigger(automation=automation, home_id=automation.home_id, kind="device",
-                                       key=automation.trigger["deviceId"]))
+                                       key=automation.trigger["deviceId"], version=automation.updated_at))
     AutomationTrigger.objects.bulk_create(index, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE automations_automationtrigger")
@@ -113,6 +113,29 @@ def cost_per_change(home, reporting: list[str], *, batches: int = 60) -> tuple[f
 
 class _Rollback(Exception):
     pass
+
+
+def ingest_per_report(hub, reporting: list[str], *, batches: int = 40, size: int = 100) -> float:
+    """Wall ms per state report through what `mqtt_listen` does with a batch (parse, then
+    one ingest transaction with the observers), in this process, without the broker."""
+    from hubs.ingest import messages, services
+
+    start = datetime.datetime.now(datetime.UTC)
+    timings = []
+    for b in range(batches):
+        raws = []
+        for i in range(size):
+            n = b * size + i
+            ts = (start + datetime.timedelta(milliseconds=n)).isoformat()
+            payload = json.dumps({"state": {"isActive": False, "value": n % 101}, "ts": ts}).encode()
+            raws.append(messages.Raw(mid=n + 1, qos=1, topic=topics.device_report(str(hub.pk), reporting[n % 200],
+                                                                                  "state"),
+                                     payload=payload, retain=False, received_at=datetime.datetime.now(datetime.UTC)))
+        started = time.perf_counter()
+        services.ingest([messages.parse(raw) for raw in raws])
+        timings.append((time.perf_counter() - started) * 1000 / size)
+    warm = timings[5:]
+    return sum(warm) / len(warm)
 
 
 def publish_reports(port: int, hub_id: str, device_ids: list[str], *, rate: float, count: int) -> dict:
@@ -192,18 +215,29 @@ def end_to_end(home, hub, reporting: list[str], actuator_hub, *, rate: float, se
         broker.terminate()
         clock.client.disconnect()
     runs = list(AutomationRun.objects.filter(home=home, automation__name__startswith="Fire")
-                .values_list("trigger", "trace", "status"))
+                .values_list("trigger", "trace", "created_at", "started_at"))
+    commands = {str(pk): (created, sent_at) for pk, created, sent_at in
+                Command.objects.filter(home=home).values_list("pk", "created_at", "sent_at")}
     latencies, missing = [], 0
-    for trigger, trace, status in runs:
+    stages = {"report -> run stored (listener)": [], "run stored -> started (hand-off to the worker)": [],
+              "started -> command stored (the run)": [], "command stored -> broker took it": [],
+              "broker took it -> at the hub": []}
+    for trigger, trace, created_at, started_at in runs:
         published = sent.get((trigger["deviceId"], trigger["at"]), (None,))[0]
         command_id = (trace.get("actions") or [{}])[0].get("devices", [{}])[0].get("commandId")
-        if published is None or command_id not in clock.arrived:
+        if published is None or command_id not in clock.arrived or command_id not in commands:
             missing += 1
             continue
         latencies.append((clock.arrived[command_id] - published) * 1000)
+        command_created, command_sent = commands[command_id]
+        points = [published, created_at.timestamp(), started_at.timestamp(), command_created.timestamp(),
+                  command_sent.timestamp() if command_sent else clock.arrived[command_id], clock.arrived[command_id]]
+        for (name, values), a, b in zip(stages.items(), points, points[1:]):
+            values.append((b - a) * 1000)
     expected = sum(1 for (device, _ts), (_t, on) in sent.items() if on and device in reporting[:FIRING])
     return {"reports": len(sent), "runs": len(runs), "expected": expected, "missing": missing,
-            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "max": max(latencies, default=0)}
+            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "max": max(latencies, default=0),
+            "stages": {name: (percentile(v, 50), percentile(v, 99)) for name, v in stages.items()}}
 
 
 def main() -> None:
@@ -229,8 +263,10 @@ def main() -> None:
             print(f"{total:,} automations: filling", flush=True)
             fill(total, home=home, elsewhere=elsewhere, reporting=reporting, target=target)
             ms, queries = cost_per_change(home, reporting)
-            costs.append((total, ms, queries))
-            print(f"  observer: {ms * 1000:.1f} us and {queries:.3f} queries per state change", flush=True)
+            listener_ms = ingest_per_report(hub, reporting)
+            costs.append((total, ms, queries, listener_ms))
+            print(f"  observer: {ms * 1000:.1f} us and {queries:.3f} queries per state change; "
+                  f"listener path {listener_ms * 1000:.0f} us per report", flush=True)
             if not args.skip_end_to_end and total in (args.automations[0], args.automations[-1]):
                 AutomationRun.objects.filter(home=home).delete()
                 print(f"  end to end at {args.rate:.0f}/s for {args.seconds:.0f} s", flush=True)
@@ -242,11 +278,12 @@ def main() -> None:
             h.delete()
     print(f"load average at end: {os.getloadavg()}")
     print()
-    base = costs[0][1]
-    print("| enabled automations | listening to the reporting devices | observer per state change (us) | queries per state change | cost vs the first |")
-    print("| ---: | ---: | ---: | ---: | ---: |")
-    for total, ms, queries in costs:
-        print(f"| {total:,} | {max(1, total // 100):,} | {ms * 1000:.1f} | {queries:.3f} | {ms / base:.2f}x |")
+    base, base_listener = costs[0][1], costs[0][3]
+    print("| enabled automations | listening to the reporting devices | listener path per state report (us) | vs the first | of which the engine's matching (us) | vs the first | queries per state change (matching) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for total, ms, queries, listener_ms in costs:
+        print(f"| {total:,} | {max(1, total // 100):,} | {listener_ms * 1000:.0f} | {listener_ms / base_listener:.2f}x | "
+              f"{ms * 1000:.1f} | {ms / base:.2f}x | {queries:.3f} |")
     if e2e:
         print()
         print(f"| enabled automations | reports at {args.rate:.0f}/s | runs fired / expected | report -> command at the hub p50 / p99 / max (ms) | without a command |")
@@ -254,6 +291,12 @@ def main() -> None:
         for total, r in e2e:
             print(f"| {total:,} | {r['reports']:,} | {r['runs']} / {r['expected']} | "
                   f"{r['p50']:.1f} / {r['p99']:.1f} / {r['max']:.1f} | {r['missing']} |")
+        print()
+        print("| enabled automations | stage | p50 ms | p99 ms |")
+        print("| ---: | --- | ---: | ---: |")
+        for total, r in e2e:
+            for name, (p50, p99) in r["stages"].items():
+                print(f"| {total:,} | {name} | {p50:.1f} | {p99:.1f} |")
 
 
 if __name__ == "__main__":

@@ -119,9 +119,32 @@ def _too_deep_path(text: str, max_depth: int) -> tuple:
     return tuple(path)
 
 
+class _NotFinite(Exception):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite
+    return value
+
+
 def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH):
-    """Decode `data` (UTF-8 when bytes); Rejected for refused content, ValueError if not JSON."""
+    """Decode `data` (UTF-8 when bytes); Rejected for refused content, ValueError if not JSON.
+
+    Most documents (every hub report) cannot hold what is refused, and the text shows it: with
+    no `\\u` escape and no NUL or surrogate in the text no string can hold one, and with no more
+    brackets than `max_depth` nothing nests deeper. Those are decoded without the walk; a float
+    out of range sends them to the walk, which names where it is.
+    """
     text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+    if ("\\u" not in text and text.count("[") + text.count("{") <= max_depth
+            and _UNSTORABLE.search(text) is None):
+        try:
+            return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        except _NotFinite:
+            pass
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:

@@ -347,6 +347,9 @@ class _Versions:
     def __init__(self, size: int):
         self.size, self.items = size, {}
 
+    def peek(self, automation_id, updated_at):
+        return self.items.get((automation_id, updated_at))
+
     def get(self, automation_id, updated_at, build):
         key = (automation_id, updated_at)
         found = self.items.get(key)
@@ -387,3 +390,8 @@ def compile_automation(automation) -> CompiledAutomation:
 def trigger_of(automation_id, updated_at, trigger_cfg: dict) -> TriggerSpec:
     """A trigger compiled once per automation version (the matching path reads only this)."""
     return _triggers.get(automation_id, updated_at, lambda: compile_trigger(trigger_cfg))
+
+
+def trigger_cached(automation_id, version) -> TriggerSpec | None:
+    """The trigger of that automation version if this process has compiled it already."""
+    return _triggers.peek(automation_id, version)

@@ -20,10 +20,11 @@
 Every run records its trace and ends with `automation:run` on the live feed.
 """
 import datetime
+import json
 import logging
 import time
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from realtime import publish
@@ -63,7 +64,8 @@ def index_refresh(automation: Automation, *, now: datetime.datetime | None = Non
     spec = compiled_mod.compile_trigger(automation.trigger)
     next_at = spec.next_at(now or timezone.now(), automation.home) if spec.next_at else None
     AutomationTrigger.objects.update_or_create(automation=automation, defaults={
-        "home_id": automation.home_id, "kind": spec.kind, "key": spec.key, "next_at": next_at, "last_value": None})
+        "home_id": automation.home_id, "kind": spec.kind, "key": spec.key, "next_at": next_at, "last_value": None,
+        "version": automation.updated_at})
 
 
 def index_refresh_home(home, *, now: datetime.datetime | None = None) -> None:
@@ -77,11 +79,33 @@ def index_refresh_home(home, *, now: datetime.datetime | None = None) -> None:
 
 
 def _listening(kind: str, keys) -> list[tuple]:
-    """(automation id, home id, updated_at, trigger document, index row id) of the enabled
-    automations whose trigger listens to `keys`: one indexed query."""
-    return list(AutomationTrigger.objects.filter(kind=kind, key__in=[str(k) for k in keys])
-                .values_list("automation_id", "home_id", "automation__updated_at", "automation__trigger", "key",
-                             "last_value"))
+    """(automation id, home id, compiled trigger, key, last value) of the enabled automations
+    whose trigger listens to `keys`: one indexed query on the trigger index alone, and one more
+    for the documents of triggers not compiled in this process yet."""
+    with connection.cursor() as cursor:
+        # One array parameter, not one parameter per key: a listener batch names hundreds.
+        cursor.execute(f"SELECT automation_id, home_id, version, key, last_value FROM {AutomationTrigger._meta.db_table}"
+                       " WHERE kind = %s AND key = ANY(%s::varchar[])", [kind, _array(keys)])
+        rows = cursor.fetchall()
+    specs = {}
+    missing = []
+    for automation_id, _home, version, _key, _last in rows:
+        spec = compiled_mod.trigger_cached(automation_id, version)
+        if spec is None:
+            missing.append(automation_id)
+        else:
+            specs[automation_id] = spec
+    if missing:
+        for automation_id, trigger_cfg, version in AutomationTrigger.objects.filter(automation_id__in=missing) \
+                .values_list("automation_id", "automation__trigger", "version"):
+            specs[automation_id] = trigger_of(automation_id, version, trigger_cfg)
+    return [(automation_id, home_id, specs[automation_id], key, last)
+            for automation_id, home_id, _version, key, last in rows if automation_id in specs]
+
+
+def _array(values) -> str:
+    """A PostgreSQL array literal of ids (uuids or their text), passed as one parameter."""
+    return "{" + ",".join(str(v) for v in values) + "}"
 
 
 # --- matching: observers of devices, hubs and scenes ------------------------------------------
@@ -129,8 +153,7 @@ def on_state_changes(changes) -> None:
         by_device.setdefault(str(change.device_id), []).append(change)
     runs = []
     now = timezone.now()
-    for automation_id, home_id, updated_at, trigger_cfg, key, _last in _listening("device", by_device):
-        spec = trigger_of(automation_id, updated_at, trigger_cfg)
+    for automation_id, home_id, spec, key, _last in _listening("device", by_device):
         for change in by_device[key]:
             event = spec.match(change)
             if spec.for_seconds:
@@ -151,8 +174,7 @@ def on_readings(readings) -> None:
         return
     runs, lasts = [], {}
     now = timezone.now()
-    for automation_id, home_id, updated_at, trigger_cfg, key, last in rows:
-        spec = trigger_of(automation_id, updated_at, trigger_cfg)
+    for automation_id, home_id, spec, key, last in rows:
         for reading in by_device[key]:
             value = reading.fields.get(spec.field)
             if value is None:
@@ -173,8 +195,8 @@ def on_hub_status(changes) -> None:
     """Observer of hubs.status_changes: hub online / offline triggers."""
     by_hub = {str(c.hub_id): c for c in changes}
     runs = []
-    for automation_id, home_id, updated_at, trigger_cfg, key, _last in _listening("hub", by_hub):
-        event = trigger_of(automation_id, updated_at, trigger_cfg).match(by_hub[key])
+    for automation_id, home_id, spec, key, _last in _listening("hub", by_hub):
+        event = spec.match(by_hub[key])
         if event is not None:
             runs.append(_pending(automation_id, home_id, event, f"hub:{key}:{event['at']}"))
     _submit(runs)
@@ -184,16 +206,19 @@ def on_scene_activated(*, scene, run, origin: str = "") -> None:
     """A scene was activated (automations.services.scene_activate); `origin` says by what."""
     activation = {"sceneId": str(scene.pk), "runId": str(run.pk), "at": run.created_at.isoformat(), "origin": origin}
     runs = []
-    for automation_id, home_id, updated_at, trigger_cfg, key, _last in _listening("scene", [scene.pk]):
-        event = trigger_of(automation_id, updated_at, trigger_cfg).match(activation)
+    for automation_id, home_id, spec, key, _last in _listening("scene", [scene.pk]):
+        event = spec.match(activation)
         runs.append(_pending(automation_id, home_id, event, f"scene:{run.pk}"))
     _submit(runs)
 
 
 def _waits_check(by_device: dict[str, list], now) -> None:
     """Runs waiting for one of these devices to reach a state: wake those that did."""
-    waiting = list(AutomationRun.objects.filter(status=Status.WAITING, wait_device_id__in=list(by_device))
-                   .values_list("pk", "wait_device_id", "wait"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, wait_device_id, wait FROM {AutomationRun._meta.db_table}"
+                       " WHERE status = 'waiting' AND wait_device_id = ANY(%s::uuid[])", [_array(by_device)])
+        waiting = [(pk, device_id, json.loads(wait) if isinstance(wait, str) else wait)
+                   for pk, device_id, wait in cursor.fetchall()]
     woken = []
     for pk, device_id, wait in waiting:
         test = comparison(wait)

@@ -137,10 +137,15 @@ def test_only_automations_listening_to_the_device_are_looked_at(place, django_as
         automation(home, trigger={"type": "device", "deviceId": str(porch.pk), "equals": True},
                    actions=[turn_on(lamp)], name=f"Other {n}")
     # Inside the transaction that wrote the state, as observers are called: one lookup in the
-    # trigger index, one insert of the pending run, one look for runs waiting on the device.
-    with transaction.atomic(), django_assert_num_queries(3):
+    # trigger index, one read of the trigger documents this process has not compiled yet, one
+    # insert of the pending run, one look for runs waiting on the device...
+    with transaction.atomic(), django_assert_num_queries(4):
         runtime.on_state_changes([change(lamp, before={"isActive": False}, after={"isActive": True})])
-    assert list(AutomationRun.objects.values_list("automation_id", flat=True)) == [listening.pk]
+    # ...and once compiled, no document is read again.
+    with transaction.atomic(), django_assert_num_queries(3):
+        runtime.on_state_changes([change(lamp, before={"isActive": False}, after={"isActive": True},
+                                         ts=datetime.datetime.now(UTC) + datetime.timedelta(seconds=1))])
+    assert list(AutomationRun.objects.values_list("automation_id", flat=True)) == [listening.pk, listening.pk]
     assert AutomationTrigger.objects.filter(automation__enabled=False).count() == 0
 
 
@@ -472,3 +477,44 @@ def test_another_homes_devices_are_refused(api, place):
         "actions": [turn_on(stranger)]}, format="json")
     assert response.status_code == 400
     assert "actions.0.deviceId" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("local,night", [((23, 30), True), ((2, 0), True), ((12, 0), False), ((21, 0), False)])
+def test_the_sun_condition_reads_the_homes_sunset_and_sunrise(home, place, local, night):
+    # Berlin, 21 June 2026 by the published tables: sunrise 04:43, sunset 21:33 (CEST).
+    home.timezone, home.latitude, home.longitude = "Europe/Berlin", 52.52, 13.405
+    home.save(update_fields=["timezone", "latitude", "longitude"])
+    automation(home, trigger={"type": "device", "deviceId": str(place["lamp"].pk), "equals": True},
+               conditions=[{"type": "sun", "after": "sunset", "before": "sunrise"}], actions=[turn_on(place["porch"])])
+    now = datetime.datetime(2026, 6, 21, *local, tzinfo=home.tz).astimezone(UTC)
+    device_services.device_update(device=place["lamp"], is_active=True)
+    [run] = start_pending(now=now)
+    assert run.status == ("succeeded" if night else "conditions_failed")
+    seen = run.trace["conditions"][0]["saw"]
+    sunset = datetime.datetime.fromisoformat(seen["sunset"]).astimezone(home.tz)
+    assert (sunset.hour, sunset.minute) in ((21, 32), (21, 33), (21, 34))
+
+
+def test_a_sunset_trigger_in_new_york_in_winter(home, place):
+    # New York, 21 December 2026: sunset 16:32 EST (21:32 UTC) by the published tables.
+    home.timezone, home.latitude, home.longitude = "America/New_York", 40.7128, -74.006
+    home.save(update_fields=["timezone", "latitude", "longitude"])
+    auto = automation(home, trigger={"type": "sun", "event": "sunset", "days": ["monday"]},
+                      actions=[turn_on(place["porch"])])
+    runtime.index_refresh(auto, now=at(2026, 12, 15, 12, 0))
+    next_at = AutomationTrigger.objects.get(automation=auto).next_at
+    # The next Monday after 15 December (a Tuesday) is the 21st.
+    assert abs((next_at - at(2026, 12, 21, 21, 32)).total_seconds()) < 120
+
+
+def test_moving_the_home_moves_its_sun_triggers(api, home, place):
+    home.latitude, home.longitude = 40.4168, -3.7038  # Madrid
+    home.save(update_fields=["latitude", "longitude"])
+    auto = automation(home, trigger={"type": "sun", "event": "sunrise"}, actions=[turn_on(place["porch"])])
+    before = AutomationTrigger.objects.get(automation=auto).next_at
+    response = api.patch(f"/api/homes/{home.pk}", {"latitude": 35.6762, "longitude": 139.6503}, format="json")
+    assert response.status_code == 200, response.content
+    after = AutomationTrigger.objects.get(automation=auto).next_at
+    # Moved to Tokyo's coordinates (the zone left as it was): the sun rises hours apart.
+    shift_minutes = ((after - before).total_seconds() % 86400) / 60
+    assert 30 < shift_minutes < 24 * 60 - 30
