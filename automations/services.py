@@ -1,9 +1,7 @@
 """Every write to scenes, schedules and automations."""
 import datetime
-import json
-from types import SimpleNamespace
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from devices import fanout, state_changes
@@ -83,29 +81,19 @@ def _holds(target: dict, state: dict) -> bool:
     return True
 
 
-def _active_scenes(home_ids) -> list[SimpleNamespace]:
-    """The active scenes of these homes (the partial index on active scenes), as plain rows:
-    this runs for every listener batch."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, home_id, name, device_states FROM {Scene._meta.db_table}"
-                       " WHERE is_active AND home_id = ANY(%s::uuid[])", ["{" + ",".join(map(str, home_ids)) + "}"])
-        return [SimpleNamespace(pk=pk, home_id=home_id, name=name,
-                                device_states=json.loads(states) if isinstance(states, str) else states)
-                for pk, home_id, name, states in cursor.fetchall()]
-
-
-def scenes_check_states(changes: list[state_changes.StateChange]) -> None:
+def scenes_check_states(changes: list[state_changes.StateChange], *, scenes: list) -> None:
     """A scene stops being active when one of its devices reports another state.
 
     A report that comes while the device's command from the scene's latest run is still on
     its way (pending or sent) is the state from before the scene, so it does not count.
-    Runs inside the transaction that wrote the states: one query for a listener batch.
+    Runs inside the transaction that wrote the states; `scenes` are the active scenes of the
+    changed homes, which the engine's observer reads in its one lookup per listener batch.
     """
     by_home: dict[str, dict[str, state_changes.StateChange]] = {}
     for change in changes:
         by_home.setdefault(str(change.home_id), {})[str(change.device_id)] = change
     suspects: list[tuple[Scene, str]] = []
-    for scene in _active_scenes(by_home):
+    for scene in scenes:
         home_changes = by_home[str(scene.home_id)]
         for device_id, target in (scene.device_states or {}).items():
             change = home_changes.get(device_id)

@@ -225,7 +225,8 @@ def end_to_end(home, hub, reporting: list[str], actuator_hub, *, rate: float, se
     for trigger, trace, created_at, started_at in runs:
         published = sent.get((trigger["deviceId"], trigger["at"]), (None,))[0]
         command_id = (trace.get("actions") or [{}])[0].get("devices", [{}])[0].get("commandId")
-        if published is None or command_id not in clock.arrived or command_id not in commands:
+        if (published is None or started_at is None or command_id not in clock.arrived
+                or command_id not in commands):
             missing += 1
             continue
         latencies.append((clock.arrived[command_id] - published) * 1000)

@@ -23,13 +23,14 @@ import datetime
 import json
 import logging
 import time
+from types import SimpleNamespace
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from realtime import publish
 
-from ..models import Automation, AutomationRun, AutomationTimer, AutomationTrigger, Source
+from ..models import Automation, AutomationRun, AutomationTimer, AutomationTrigger, Scene, Source
 from . import compiled as compiled_mod
 from .compiled import RunContext, check_all, comparison, compile_automation, trigger_of
 
@@ -78,17 +79,23 @@ def index_refresh_home(home, *, now: datetime.datetime | None = None) -> None:
         row.save(update_fields=["next_at"])
 
 
+TRIGGER_COLUMNS = "automation_id, home_id, version::text, key, last_value"
+
+
 def _listening(kind: str, keys) -> list[tuple]:
     """(automation id, home id, compiled trigger, key, last value) of the enabled automations
-    whose trigger listens to `keys`: one indexed query on the trigger index alone, and one more
-    for the documents of triggers not compiled in this process yet."""
+    whose trigger listens to `keys`: one indexed query on the trigger index alone."""
     with connection.cursor() as cursor:
         # One array parameter, not one parameter per key: a listener batch names hundreds.
-        cursor.execute(f"SELECT automation_id, home_id, version, key, last_value FROM {AutomationTrigger._meta.db_table}"
+        cursor.execute(f"SELECT {TRIGGER_COLUMNS} FROM {AutomationTrigger._meta.db_table}"
                        " WHERE kind = %s AND key = ANY(%s::varchar[])", [kind, _array(keys)])
-        rows = cursor.fetchall()
-    specs = {}
-    missing = []
+        return _compiled_rows(cursor.fetchall())
+
+
+def _compiled_rows(rows) -> list[tuple]:
+    """Index rows with their compiled triggers; the documents of triggers this process has not
+    compiled yet (a new automation, a new version) are read in one more query."""
+    specs, missing = {}, []
     for automation_id, _home, version, _key, _last in rows:
         spec = compiled_mod.trigger_cached(automation_id, version)
         if spec is None:
@@ -96,11 +103,43 @@ def _listening(kind: str, keys) -> list[tuple]:
         else:
             specs[automation_id] = spec
     if missing:
-        for automation_id, trigger_cfg, version in AutomationTrigger.objects.filter(automation_id__in=missing) \
-                .values_list("automation_id", "automation__trigger", "version"):
-            specs[automation_id] = trigger_of(automation_id, version, trigger_cfg)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT t.automation_id, t.version::text, a.trigger FROM {AutomationTrigger._meta.db_table} t"
+                           f" JOIN {Automation._meta.db_table} a ON a.id = t.automation_id"
+                           " WHERE t.automation_id = ANY(%s::uuid[])", [_array(missing)])
+            for automation_id, version, trigger_cfg in cursor.fetchall():
+                if isinstance(trigger_cfg, str):
+                    trigger_cfg = json.loads(trigger_cfg)
+                specs[automation_id] = trigger_of(automation_id, version, trigger_cfg)
     return [(automation_id, home_id, specs[automation_id], key, last)
             for automation_id, home_id, _version, key, last in rows if automation_id in specs]
+
+
+def _device_lookup(device_ids, home_ids) -> tuple[list, list, list]:
+    """Everything automations keep about these devices, in one round trip per listener batch:
+    the device triggers listening to them, the runs waiting for one of them, and the active
+    scenes of their homes (automations.services.scenes_check_states)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 't', automation_id, home_id, version::text, key, last_value, NULL::jsonb"
+            f" FROM {AutomationTrigger._meta.db_table} WHERE kind = 'device' AND key = ANY(%s::varchar[])"
+            f" UNION ALL SELECT 'w', id, wait_device_id, NULL, NULL, NULL, wait"
+            f" FROM {AutomationRun._meta.db_table} WHERE status = 'waiting' AND wait_device_id = ANY(%s::uuid[])"
+            f" UNION ALL SELECT 's', id, home_id, NULL, name, NULL, device_states"
+            f" FROM {Scene._meta.db_table} WHERE is_active AND home_id = ANY(%s::uuid[])",
+            [_array(device_ids), _array(device_ids), _array(home_ids)])
+        rows = cursor.fetchall()
+    triggers, waits, scenes = [], [], []
+    for part, pk, other, version, text, last, document in rows:
+        if isinstance(document, str):
+            document = json.loads(document)
+        if part == "t":
+            triggers.append((pk, other, version, text, last))
+        elif part == "w":
+            waits.append((pk, other, document))
+        else:
+            scenes.append(SimpleNamespace(pk=pk, home_id=other, name=text, device_states=document))
+    return _compiled_rows(triggers), waits, scenes
 
 
 def _array(values) -> str:
@@ -147,13 +186,19 @@ def _timer_follow(automation_id, home_id, event: dict | None, spec, value, now) 
 
 
 def on_state_changes(changes) -> None:
-    """Observer of devices.state_changes: device triggers, `for` timers and waits."""
+    """Observer of devices.state_changes: device triggers, `for` timers, waits, and whether the
+    homes' active scenes still hold (automations.services.scenes_check_states)."""
+    from automations import services
+
     by_device: dict[str, list] = {}
     for change in changes:
         by_device.setdefault(str(change.device_id), []).append(change)
+    triggers, waits, scenes = _device_lookup(by_device, {str(c.home_id) for c in changes})
+    if scenes:
+        services.scenes_check_states(changes, scenes=scenes)
     runs = []
     now = timezone.now()
-    for automation_id, home_id, spec, key, _last in _listening("device", by_device):
+    for automation_id, home_id, spec, key, _last in triggers:
         for change in by_device[key]:
             event = spec.match(change)
             if spec.for_seconds:
@@ -161,7 +206,8 @@ def on_state_changes(changes) -> None:
             elif event is not None:
                 runs.append(_pending(automation_id, home_id, event, f"device:{key}:{event['at']}"))
     _submit(runs)
-    _waits_check(by_device, now)
+    if waits:
+        _waits_wake(waits, by_device, now)
 
 
 def on_readings(readings) -> None:
@@ -212,13 +258,8 @@ def on_scene_activated(*, scene, run, origin: str = "") -> None:
     _submit(runs)
 
 
-def _waits_check(by_device: dict[str, list], now) -> None:
+def _waits_wake(waiting: list[tuple], by_device: dict[str, list], now) -> None:
     """Runs waiting for one of these devices to reach a state: wake those that did."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, wait_device_id, wait FROM {AutomationRun._meta.db_table}"
-                       " WHERE status = 'waiting' AND wait_device_id = ANY(%s::uuid[])", [_array(by_device)])
-        waiting = [(pk, device_id, json.loads(wait) if isinstance(wait, str) else wait)
-                   for pk, device_id, wait in cursor.fetchall()]
     woken = []
     for pk, device_id, wait in waiting:
         test = comparison(wait)
