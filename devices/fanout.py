@@ -1,8 +1,8 @@
 """Control of many devices at once: a group, a scene, a schedule's or an automation's actions.
 
-Every command goes through `devices.services.device_control`, the path a person's tap
-takes (capabilities, command row, hub publisher, `command:status`), inside the caller's
-transaction: the messages leave when it commits. A device that cannot take its part is
+Every command goes the way of a person's tap (capabilities, command row, hub publisher,
+`command:status`) through `devices.services.devices_control_many`, inside the caller's
+transaction: the messages leave together when it commits. A device that cannot take its part is
 an outcome with a reason, never an error that stops the others:
 
 - `device_deleted`: the device is no longer in the home;
@@ -44,8 +44,9 @@ def control_request(state: dict) -> dict:
 
 
 def control_devices(*, home_id, targets: list[Target], actor=None, origin: str = "") -> list[dict]:
-    """Send each target its state; one outcome per target, in order. Call inside a transaction.
-    `origin` marks the commands (Command.origin) for what sent them."""
+    """Send each target its state; one outcome per target, in order. Call inside a transaction:
+    the commands are recorded together and leave together when it commits
+    (devices.services.devices_control_many). `origin` marks them (Command.origin)."""
     ids = []
     for target in targets:
         try:
@@ -53,7 +54,8 @@ def control_devices(*, home_id, targets: list[Target], actor=None, origin: str =
         except ValueError:
             continue
     devices = {str(d.pk): d for d in Device.objects.filter(home_id=home_id, pk__in=ids).select_related("hub")}
-    outcomes = []
+    outcomes: list[dict | None] = []
+    requests, places = [], []
     for target in targets:
         device = devices.get(str(target.device_id))
         if device is None:
@@ -66,13 +68,16 @@ def control_devices(*, home_id, targets: list[Target], actor=None, origin: str =
         if not request:
             outcomes.append(outcome(device.pk, skipped="not_supported", message="Nothing in the state can be sent."))
             continue
-        try:
-            command = device_services.device_control(device=device, request=request, actor=actor, origin=origin)
-        except ApplicationError as exc:
-            reason = "not_supported" if exc.code == ApiError.INVALID else exc.code.value
-            outcomes.append(outcome(device.pk, skipped=reason, message=str(exc.message)))
-            continue
-        outcomes.append(outcome(device.pk, command=command))
+        places.append(len(outcomes))
+        outcomes.append(None)
+        requests.append((device, request))
+    results = device_services.devices_control_many(requests=requests, actor=actor, origin=origin) if requests else []
+    for place, (device, _request), result in zip(places, requests, results):
+        if isinstance(result, ApplicationError):
+            reason = "not_supported" if result.code == ApiError.INVALID else result.code.value
+            outcomes[place] = outcome(device.pk, skipped=reason, message=str(result.message))
+        else:
+            outcomes[place] = outcome(device.pk, command=result)
     return outcomes
 
 

@@ -4,7 +4,7 @@ import logging
 import re
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from devices.errors import DeviceError
@@ -12,8 +12,9 @@ from energy import points as history_points
 from homes.models import Home
 from hubs.errors import HubError
 from hubs.models import Hub
-from hubs.mqtt import publisher
+from hubs.mqtt import publisher, topics
 from realtime import publish
+from realtime.events import publish_many
 from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
 from veahome.services import home_limit_check, model_update, row_lock
@@ -202,6 +203,63 @@ def device_control(*, device: Device, request: dict, actor=None, origin: str = "
     if send.status != "queued":
         command.refresh_from_db()
     return command
+
+
+def devices_control_many(*, requests: list[tuple[Device, dict]], actor=None, origin: str = "") -> list:
+    """`device_control` for many devices in the caller's transaction (a scene, a group, a
+    schedule's or an automation's actions), handed to the hubs together once it commits.
+
+    One result per request, in order: the Command, or the ApplicationError that refused the
+    request (not raised: the others go ahead). The commands are inserted together and sent
+    together (publisher.publish_batch); the ones their hubs took move to sent in one update,
+    IR/RF ones to assumed, the others to failed.
+    """
+    results, planned = [], []
+    for device, request in requests:
+        try:
+            plan = capabilities.plan_control(device, request)
+        except ApplicationError as exc:
+            results.append(exc)
+            continue
+        command = Command(home_id=device.home_id, device=device, hub_id=device.hub_id, actor=actor, origin=origin,
+                          desired_state=plan.desired, payload=plan.payload)
+        results.append(command)
+        planned.append((command, device, plan))
+    if not planned:
+        return results
+    with transaction.atomic():
+        Command.objects.bulk_create([command for command, _, _ in planned])
+        publish_many([(c.home_id, "command:status", command_event(c)) for c, _, _ in planned])
+        transaction.on_commit(lambda: _deliver_many(planned))
+    return results
+
+
+def _deliver_many(planned: list[tuple]) -> None:
+    results = publisher.publish_batch([
+        (f"command:{command.pk}", topics.device_control(device.hub_id, device.pk),
+         {"commandId": str(command.pk), **plan.payload}) for command, device, plan in planned])
+    now = timezone.now()
+    sent = [command.pk for (command, _, plan), result in zip(planned, results) if result == "sent" and plan.reports_back]
+    if sent:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Only those still pending: a hub that answered at once has confirmed its command already.
+            cursor.execute(f"UPDATE {Command._meta.db_table} SET status = %s, sent_at = %s, updated_at = %s"
+                           " WHERE id = ANY(%s::uuid[]) AND status = %s RETURNING id",
+                           [Command.Status.SENT, now, now, "{" + ",".join(map(str, sent)) + "}",
+                            Command.Status.PENDING])
+            moved = {row[0] for row in cursor.fetchall()}
+            events = []
+            for command, _, _ in planned:
+                if command.pk in moved:
+                    command.status, command.sent_at = Command.Status.SENT, now
+                    events.append((command.home_id, "command:status", command_event(command)))
+            publish_many(events)
+    for (command, device, plan), result in zip(planned, results):
+        if result == "sent" and not plan.reports_back:
+            with transaction.atomic():
+                _command_assume(command=command, device_id=device.pk)
+        elif isinstance(result, Exception):
+            _command_failed(command, result)
 
 
 @transaction.atomic

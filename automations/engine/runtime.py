@@ -296,7 +296,7 @@ def _finish(run: AutomationRun, automation: Automation, status: str, now, note: 
     if note:
         run.trace["note"] = note
     run.trace["finishedAt"] = now.isoformat()
-    run.save(update_fields=["status", "finished_at", "resume_at", "trace", "updated_at"])
+    run.save(update_fields=["status", "started_at", "step", "finished_at", "resume_at", "trace", "updated_at"])
     publish(automation.home_id, "automation:run", run_event(run, automation))
     if automation.mode == Automation.Mode.QUEUED:
         following = (AutomationRun.objects.filter(automation=automation, status=Status.QUEUED)

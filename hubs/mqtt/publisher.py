@@ -12,6 +12,7 @@ already sent is not sent again, by this process or any other.
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from veahome import redis_store
 
 from . import topics
 
@@ -154,6 +157,49 @@ def send_after_commit(*, key: str, topic: str, payload: dict,
 
     transaction.on_commit(deliver)
     return send
+
+
+def publish_batch(messages: list[tuple[str, str, dict]], *, timeout: float = 5.0) -> list[str | Exception]:
+    """Publish many (key, topic, payload) at once, for a transaction that recorded them all:
+    the keys are claimed in one Redis round trip, every message is handed to the broker before
+    any PUBACK is awaited, and the acknowledgements are awaited together. One result per
+    message, in order: "sent", "duplicate" (its key was sent before) or the error."""
+    keys = [f"hub-send:{key}" for key, _, _ in messages]
+    try:
+        # The same keys `_claim` adds through the cache (its prefix and version).
+        pipe = redis_store.cache().pipeline(transaction=False)
+        for key in keys:
+            pipe.set(cache.make_key(key), 1, nx=True, ex=SENT_KEY_SECONDS)
+        claimed = [bool(ok) for ok in pipe.execute()]
+    except redis.RedisError:
+        logger.warning("send keys of %d messages not recorded: Redis unavailable", len(messages))
+        claimed = [True] * len(messages)
+    results: list[str | Exception] = ["duplicate" if not ok else "sent" for ok in claimed]
+    infos = {}
+    try:
+        mqtt_client = client()
+    except (PublishError, OSError) as exc:
+        mqtt_client, results = None, [exc if r == "sent" else r for r in results]
+    for index, (key, topic, payload) in enumerate(messages):
+        if mqtt_client is None or results[index] != "sent":
+            continue
+        try:
+            infos[index] = mqtt_client.publish(topic, json.dumps(payload, separators=(",", ":")), qos=1)
+        except (RuntimeError, ValueError, OSError) as exc:
+            results[index] = PublishError(str(exc))
+    deadline = time.monotonic() + timeout
+    for index, info in infos.items():
+        try:
+            info.wait_for_publish(timeout=max(0.0, deadline - time.monotonic()))
+        except (RuntimeError, ValueError) as exc:
+            results[index] = PublishError(str(exc))
+            continue
+        if not info.is_published():
+            results[index] = PublishError(f"no PUBACK for {messages[index][1]} within {timeout}s")
+    for index, result in enumerate(results):
+        if isinstance(result, Exception) and claimed[index]:
+            _release(messages[index][0])
+    return results
 
 
 def send_control(*, hub_id, device_id, command_id, payload: dict, **callbacks) -> Send:

@@ -71,6 +71,7 @@ def test_a_state_change_from_the_api_runs_the_automation_and_traces_it(place):
         [run] = start_pending()
 
     assert run.status == "succeeded"
+    assert run.started_at is not None and run.finished_at >= run.started_at and run.step == 1
     assert run.trigger["kind"] == "device" and run.trigger["value"] is True and run.trigger["previous"] is False
     assert run.trace["conditions"] == [{"path": "conditions.0", "type": "device_state", "result": True, "saw": False}]
     [step] = run.trace["actions"]

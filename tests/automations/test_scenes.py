@@ -78,7 +78,7 @@ def test_activation_sends_every_reachable_device_and_says_why_the_others_were_sk
     assert SceneRun.objects.get(pk=run["id"]).actor_id == home.owner.pk
 
 
-def test_activation_publishes_each_command_then_the_run(api, setup):
+def test_activation_publishes_the_commands_then_the_run(api, setup):
     home, lamp, plug = setup["home"], setup["lamp"], setup["plug"]
     scene = f.make_scene(home, [lamp, plug], name="Both")
     with capture_events(home.pk) as events:
@@ -86,9 +86,10 @@ def test_activation_publishes_each_command_then_the_run(api, setup):
     assert response.status_code == 200, response.content
     run = response.json()
     commands = [o["commandId"] for o in run["outcomes"]]
+    # Recorded together, sent together: every command's pending, then every command's sent.
     assert [(name, data["commandId"], data["status"]) for name, data in events[:4]] == [
-        ("command:status", commands[0], "pending"), ("command:status", commands[0], "sent"),
-        ("command:status", commands[1], "pending"), ("command:status", commands[1], "sent")]
+        ("command:status", commands[0], "pending"), ("command:status", commands[1], "pending"),
+        ("command:status", commands[0], "sent"), ("command:status", commands[1], "sent")]
     assert events[4:] == [("scene:activated", {
         "sceneId": str(scene.pk), "name": "Both", "runId": run["id"], "source": "user", "isActive": True,
         "outcomes": [dict(o, status="sent") for o in run["outcomes"]]})]

@@ -53,16 +53,17 @@ def _learn_events(w, response) -> list:
 
 
 def _fanout_command_events(w, outcomes) -> list:
-    """The lamp's command is sent to its hub; the TV's IR signal is assumed to have worked."""
-    events = []
-    for outcome in outcomes:
-        command = Command.objects.get(pk=outcome["commandId"])
-        base = {"commandId": str(command.pk), "deviceId": outcome["deviceId"], "desiredState": {"isActive": True},
-                "finishedAt": None}
-        events.append(("command:status", base | {"status": "pending", "sentAt": None}))
-        if outcome["deviceId"] == str(w["lamp"].pk):
+    """Recorded together, sent together: each command's pending, then the lamp's command is
+    sent to its hub and the TV's IR signal is assumed to have worked."""
+    commands = [Command.objects.get(pk=o["commandId"]) for o in outcomes]
+    bases = [{"commandId": str(c.pk), "deviceId": str(c.device_id), "desiredState": {"isActive": True},
+              "finishedAt": None} for c in commands]
+    events = [("command:status", base | {"status": "pending", "sentAt": None}) for base in bases]
+    for command, base in zip(commands, bases):
+        if command.device_id == w["lamp"].pk:
             events.append(("command:status", base | {"status": "sent", "sentAt": command.sent_at.isoformat()}))
-        else:
+    for command, base in zip(commands, bases):
+        if command.device_id == w["tv"].pk:
             events.append(("command:status", base | {"status": "assumed", "sentAt": command.sent_at.isoformat(),
                                                      "finishedAt": command.finished_at.isoformat()}))
             events.append(("device:update", _device(w, str(w["tv"].pk), name="TV", room=w["living"], hub=w["hub"],
