@@ -25,7 +25,7 @@ import logging
 import time
 from types import SimpleNamespace
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from realtime import publish
@@ -539,31 +539,39 @@ def engine_tick(*, now: datetime.datetime | None = None) -> dict:
         runs = _due_triggers(now) + _due_timers(now)
         if runs:
             AutomationRun.objects.bulk_create(runs, ignore_conflicts=True)
-    started = 0
     for run in runs:
-        if start(run.pk, now=now) is not None:
-            started += 1
+        _safely(start, run.pk, now)
     waking = list(AutomationRun.objects.filter(status=Status.WAITING, resume_at__lte=now)
                   .values_list("pk", flat=True)[:BATCH])
     for pk in waking:
-        resume(pk, now=now)
+        _safely(resume, pk, now)
     rescued = list(AutomationRun.objects.filter(status=Status.PENDING, created_at__lte=now - PENDING_RESCUE_AFTER)
                    .values_list("pk", flat=True)[:BATCH])
     for pk in rescued:
-        start(pk, now=now)
+        _safely(start, pk, now)
+    started = AutomationRun.objects.filter(pk__in=[r.pk for r in runs]).exclude(status=Status.PENDING).count()
     return {"started": started, "resumed": len(waking), "rescued": len(rescued)}
+
+
+def _safely(step, run_id, now=None) -> None:
+    """Start or resume one run; one that cannot (a document no longer compiles, say) is marked
+    failed instead of being retried by every tick."""
+    try:
+        step(run_id, now=now)
+    except Exception as exc:
+        logger.exception("automation run %s could not go on", run_id)
+        AutomationRun.objects.filter(pk=run_id, status__in=(Status.PENDING, Status.RUNNING, Status.WAITING)).update(
+            status=Status.FAILED, finished_at=timezone.now(), resume_at=None,
+            trace={"note": f"could not run: {type(exc).__name__}"})
 
 
 def run_pending(run_ids: list[str]) -> None:
     for run_id in run_ids:
-        try:
-            start(run_id)
-        except IntegrityError:
-            logger.exception("automation run %s could not start", run_id)
+        _safely(start, run_id)
 
 
 def resume_runs(run_ids: list[str]) -> None:
     for run_id in run_ids:
-        resume(run_id)
+        _safely(resume, run_id)
 
 

@@ -519,3 +519,18 @@ def test_moving_the_home_moves_its_sun_triggers(api, home, place):
     # Moved to Tokyo's coordinates (the zone left as it was): the sun rises hours apart.
     shift_minutes = ((after - before).total_seconds() % 86400) / 60
     assert 30 < shift_minutes < 24 * 60 - 30
+
+
+def test_a_run_that_cannot_start_is_marked_failed_not_retried_forever(place):
+    home, lamp, porch = place["home"], place["lamp"], place["porch"]
+    auto = automation(home, trigger={"type": "device", "deviceId": str(lamp.pk), "equals": True},
+                      actions=[turn_on(porch)])
+    device_services.device_update(device=lamp, is_active=True)
+    # A document that no longer compiles (written around the service, as a broken migration might).
+    Automation.objects.filter(pk=auto.pk).update(actions=[{"type": "teleport"}])
+    [run] = AutomationRun.objects.all()
+    runtime.run_pending([str(run.pk)])
+    run.refresh_from_db()
+    assert run.status == "failed" and "KeyError" in run.trace["note"]
+    runtime.engine_tick(now=datetime.datetime.now(UTC) + datetime.timedelta(minutes=1))
+    assert AutomationRun.objects.get(pk=run.pk).status == "failed"
