@@ -18,7 +18,6 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from devices import fanout
 from realtime import publish
 
 from . import actions
@@ -90,8 +89,3 @@ def schedules_tick(*, now: datetime.datetime | None = None, batch: int = BATCH,
         if len(due) < batch:
             break
     return counts
-
-
-def runs_shown(runs: list[ScheduleRun]) -> dict[str, str]:
-    """The command statuses of a page of runs, in one query."""
-    return fanout.command_statuses([actions.device_outcomes(run.outcomes) for run in runs])

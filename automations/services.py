@@ -10,7 +10,7 @@ from homes.models import Home
 from realtime import publish
 from veahome.services import home_limit_check, model_update, row_lock
 
-from .engine import runtime as engine
+from .engine import matching, runtime
 from .models import Automation, Scene, SceneRun, Schedule, Source
 from .timing import next_run_at
 
@@ -42,8 +42,9 @@ def scene_delete(*, scene: Scene) -> None:
     publish(home_id, "scene:deleted", data)
 
 
-def scene_run_event(run: SceneRun, scene: Scene, statuses: dict | None = None) -> dict:
-    outcomes = fanout.with_status(run.outcomes, statuses if statuses is not None else fanout.command_statuses([run.outcomes]))
+def scene_run_event(run: SceneRun, scene: Scene) -> dict:
+    """`scene:activated`: the run, each command with its status when the event leaves."""
+    outcomes = fanout.with_status(run.outcomes, fanout.command_statuses([run.outcomes]))
     return {"sceneId": str(scene.pk), "name": scene.name, "runId": str(run.pk), "source": run.source,
             "isActive": scene.is_active, "outcomes": outcomes}
 
@@ -60,7 +61,7 @@ def scene_activate(*, scene: Scene, actor=None, source: str = Source.USER, origi
     targets = [fanout.Target(device_id, state) for device_id, state in (scene.device_states or {}).items()]
     outcomes = fanout.control_devices(home_id=scene.home_id, targets=targets, actor=actor, origin=origin)
     run = SceneRun.objects.create(home_id=scene.home_id, scene=scene, source=source, actor=actor, outcomes=outcomes)
-    engine.on_scene_activated(scene=scene, run=run, origin=origin)
+    matching.on_scene_activated(scene=scene, run=run, origin=origin)
     active = bool(outcomes) and all(o["skipped"] is None for o in outcomes)
     if active != scene.is_active:
         model_update(instance=scene, data={"is_active": active})
@@ -174,14 +175,14 @@ def schedules_reschedule_home(*, home: Home, now: datetime.datetime | None = Non
 def home_clock_changed(*, home: Home) -> None:
     """The home's zone or location changed (homes.services.home_update)."""
     schedules_reschedule_home(home=home)
-    engine.index_refresh_home(home)
+    matching.index_refresh_home(home)
 
 
 @transaction.atomic
 def automation_create(*, home: Home, **fields) -> Automation:
     home_limit_check(home=home, model=Automation, what="automations")
     automation = Automation.objects.create(home=home, **fields)
-    engine.index_refresh(automation)
+    matching.index_refresh(automation)
     publish(home.pk, "automation:created", _event("automation", automation))
     return automation
 
@@ -199,9 +200,9 @@ def automation_update(*, automation: Automation, **fields) -> Automation:
     if not changed:
         return automation
     if {"trigger", "enabled"} & set(changed):
-        engine.index_refresh(automation)
+        matching.index_refresh(automation)
     if "enabled" in changed and not automation.enabled:
-        engine.stop_runs(automation, note="the automation was disabled")
+        runtime.stop_runs(automation, note="the automation was disabled")
     publish(automation.home_id, "automation:update", _event("automation", automation))
     return automation
 

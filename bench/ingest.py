@@ -168,9 +168,12 @@ class Subscriber(threading.Thread):
                 self.received.setdefault(key, time.time())
 
 
-def publish_stream(port: int, hub_id: str, device_ids: list[str], *, rate: float | None, count: int) -> dict:
-    """Publish `count` state reports (paced at `rate`/s, or as fast as possible); returns
-    {(deviceId, ts): publish time}."""
+def publish_stream(port: int, hub_id: str, device_ids: list[str], *, rate: float | None, count: int,
+                   state=None) -> dict:
+    """Publish `count` state reports round-robin over the devices (paced at `rate`/s, or as fast
+    as possible), report i with the state `state(i)`; returns {(deviceId, ts): publish time}
+    in publishing order."""
+    state = state or (lambda i: {"isActive": bool(i % 2), "value": i % 101})
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-hub-{uuid.uuid4().hex[:6]}",
                          protocol=mqtt.MQTTv311)
     client.max_inflight_messages_set(1000)
@@ -187,7 +190,7 @@ def publish_stream(port: int, hub_id: str, device_ids: list[str], *, rate: float
         device_id = device_ids[i % len(device_ids)]
         now = time.time()
         ts = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()
-        payload = {"state": {"isActive": bool(i % 2), "value": i % 101}, "ts": ts}
+        payload = {"state": state(i), "ts": ts}
         infos.append(client.publish(topics.device_report(hub_id, device_id, "state"), json.dumps(payload), qos=1))
         sent[(device_id, ts)] = now
     for info in infos:

@@ -5,7 +5,7 @@
 For each count of enabled automations (1 % of them listening to the 200 reporting devices,
 the rest to devices elsewhere):
 
-1. **Cost per state change**: the engine's observer (`automations.engine.runtime.on_state_changes`,
+1. **Cost per state change**: the engine's observer (`automations.engine.matching.on_state_changes`,
    what `mqtt_listen` calls for each batch) over batches of 100 state changes of the reporting
    devices, inside a transaction rolled back after each batch: wall time and queries per change.
    The listening automations trigger above a value the reports never reach, so this is the
@@ -32,13 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import HOST, make_fixture, start_broker  # noqa: E402  (sets Django up)
+from bench.ingest import HOST, make_fixture, publish_stream, start_broker  # noqa: E402  (sets Django up)
 
 import paho.mqtt.client as mqtt  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from automations.engine import runtime  # noqa: E402
+from automations.engine import matching  # noqa: E402
 from automations.models import Automation, AutomationRun, AutomationTrigger  # noqa: E402
 from devices.models import Command, Device  # noqa: E402
 from devices.state_changes import StateChange  # noqa: E402
@@ -107,7 +107,7 @@ def cost_per_change(home, reporting: list[str], *, batches: int = 60) -> tuple[f
             try:
                 with transaction.atomic():
                     started = time.perf_counter()
-                    runtime.on_state_changes(changes)
+                    matching.on_state_changes(changes)
                     timings.append((time.perf_counter() - started) * 1000 / len(changes))
                     raise _Rollback
             except _Rollback:
@@ -142,35 +142,6 @@ def ingest_per_report(hub, reporting: list[str], *, batches: int = 40, size: int
         timings.append((time.perf_counter() - started) * 1000 / size)
     warm = timings[5:]
     return sum(warm) / len(warm)
-
-
-def publish_reports(port: int, hub_id: str, device_ids: list[str], *, rate: float, count: int) -> dict:
-    """`count` state reports paced at `rate`/s, round-robin over the devices; each device turns
-    on and off on alternate rounds. Returns {(deviceId, ts): (publish time, isActive)}."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-hub-{uuid.uuid4().hex[:6]}",
-                         protocol=mqtt.MQTTv311)
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    client.connect(HOST, port)
-    client.loop_start()
-    sent, infos = {}, []
-    start = time.monotonic()
-    for i in range(count):
-        delay = start + i / rate - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        device_id = device_ids[i % len(device_ids)]
-        on = (i // len(device_ids)) % 2 == 1
-        now = time.time()
-        ts = datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat()
-        payload = {"state": {"isActive": on, "value": i % 101}, "ts": ts}
-        infos.append(client.publish(topics.device_report(hub_id, device_id, "state"), json.dumps(payload), qos=1))
-        sent[(device_id, ts)] = (now, on)
-    for info in infos:
-        info.wait_for_publish(30)
-    client.disconnect()
-    client.loop_stop()
-    return sent
 
 
 class CommandClock(threading.Thread):
@@ -212,7 +183,12 @@ def end_to_end(home, hub, reporting: list[str], actuator_hub, *, rate: float, se
     ]
     time.sleep(6)  # connect, subscribe, warm up
     try:
-        sent = publish_reports(port, str(hub.pk), reporting, rate=rate, count=int(rate * seconds))
+        # Each device turns on and off on alternate rounds; the value changes with every report.
+        def state(i):
+            return {"isActive": (i // len(reporting)) % 2 == 1, "value": i % 101}
+
+        times = publish_stream(port, str(hub.pk), reporting, rate=rate, count=int(rate * seconds), state=state)
+        sent = {key: (at, state(i)["isActive"]) for i, (key, at) in enumerate(times.items())}
         time.sleep(5)
     finally:
         for process in processes:

@@ -2,6 +2,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from automations import actions
 from automations.engine.registry import (
     ACTIONS,
     CONDITIONS,
@@ -148,40 +149,25 @@ class AutomationRunRequestSerializer(serializers.Serializer):
                                                help_text="Run the actions even if a condition is false.")
 
 
-class AutomationRunSerializer(serializers.ModelSerializer):
-    """A run: what triggered it, each condition's result and what it saw, each action's
-    outcome (devices' commands with their status now, delays, waits), timings and status."""
-
-    automation_id = serializers.UUIDField(read_only=True)
-    trace = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AutomationRun
-        fields = ["id", "automation_id", "status", "trigger", "trace", "step", "resume_at", "started_at",
-                  "finished_at", "created_at"]
-
-    @extend_schema_field({"type": "object", "additionalProperties": True,
-                          "description": "trigger, conditions [{path, type, result, saw}], actions [{path, type, "
-                                         "startedAt, ms, outcome / devices / delayedUntil / waitingUntil}], note"})
-    def get_trace(self, run) -> dict:
-        from automations import actions
-
-        statuses = self.context.get("statuses")
-        steps = run.trace.get("actions", []) if isinstance(run.trace, dict) else []
-        if statuses is None:
-            statuses = fanout.command_statuses([actions.device_outcomes(steps)])
-        if not steps:
-            return run.trace
-        return {**run.trace, "actions": actions.with_status(steps, statuses)}
-
-
 class SceneActivateSerializer(serializers.Serializer):
     """Activation takes no options: send an empty object, or no body."""
 
 
-class SceneRunSerializer(serializers.ModelSerializer):
-    """A scene's activation; each outcome's status is its command's now. Give the statuses of
-    the commands in the context (`statuses`, devices.fanout.command_statuses) for a page of runs."""
+class RunSerializer(serializers.ModelSerializer):
+    """A run whose device outcomes show each command's status now. `runs_page` reads the
+    statuses of a whole page in one query and passes them as `statuses` in the context."""
+
+    @staticmethod
+    def device_outcomes(run) -> list[dict]:
+        raise NotImplementedError
+
+    def statuses(self, run) -> dict[str, str]:
+        statuses = self.context.get("statuses")
+        return statuses if statuses is not None else fanout.command_statuses([self.device_outcomes(run)])
+
+
+class SceneRunSerializer(RunSerializer):
+    """A scene's activation; each outcome's status is its command's now."""
 
     scene_id = serializers.UUIDField(read_only=True)
     actor_id = serializers.UUIDField(read_only=True, allow_null=True)
@@ -191,14 +177,13 @@ class SceneRunSerializer(serializers.ModelSerializer):
         model = SceneRun
         fields = ["id", "scene_id", "source", "actor_id", "created_at", "outcomes"]
 
+    @staticmethod
+    def device_outcomes(run) -> list[dict]:
+        return run.outcomes
+
     @extend_schema_field(OutcomeSerializer(many=True))
     def get_outcomes(self, run) -> list:
-        from devices import fanout
-
-        statuses = self.context.get("statuses")
-        if statuses is None:
-            statuses = fanout.command_statuses([run.outcomes])
-        return OutcomeSerializer(fanout.with_status(run.outcomes, statuses), many=True).data
+        return OutcomeSerializer(fanout.with_status(run.outcomes, self.statuses(run)), many=True).data
 
 
 class ActionOutcomeSerializer(serializers.Serializer):
@@ -214,9 +199,9 @@ class ActionOutcomeSerializer(serializers.Serializer):
     devices = OutcomeSerializer(many=True)
 
 
-class ScheduleRunSerializer(serializers.ModelSerializer):
+class ScheduleRunSerializer(RunSerializer):
     """A schedule's due time: when it fired (or that it was missed), and each action's outcome,
-    with each command's status now. Give `statuses` in the context for a page of runs."""
+    with each command's status now."""
 
     schedule_id = serializers.UUIDField(read_only=True)
     outcomes = serializers.SerializerMethodField()
@@ -225,11 +210,36 @@ class ScheduleRunSerializer(serializers.ModelSerializer):
         model = ScheduleRun
         fields = ["id", "schedule_id", "due_at", "fired_at", "status", "outcomes"]
 
+    @staticmethod
+    def device_outcomes(run) -> list[dict]:
+        return actions.device_outcomes(run.outcomes)
+
     @extend_schema_field(ActionOutcomeSerializer(many=True))
     def get_outcomes(self, run) -> list:
-        from automations import actions, scheduler
+        return ActionOutcomeSerializer(actions.with_status(run.outcomes, self.statuses(run)), many=True).data
 
-        statuses = self.context.get("statuses")
-        if statuses is None:
-            statuses = scheduler.runs_shown([run])
-        return ActionOutcomeSerializer(actions.with_status(run.outcomes, statuses), many=True).data
+
+class AutomationRunSerializer(RunSerializer):
+    """A run: what triggered it, each condition's result and what it saw, each action's
+    outcome (devices' commands with their status now, delays, waits), timings and status."""
+
+    automation_id = serializers.UUIDField(read_only=True)
+    trace = serializers.SerializerMethodField()
+
+    @staticmethod
+    def device_outcomes(run) -> list[dict]:
+        return actions.device_outcomes(run.trace.get("actions", []) if isinstance(run.trace, dict) else [])
+
+    class Meta:
+        model = AutomationRun
+        fields = ["id", "automation_id", "status", "trigger", "trace", "step", "resume_at", "started_at",
+                  "finished_at", "created_at"]
+
+    @extend_schema_field({"type": "object", "additionalProperties": True,
+                          "description": "trigger, conditions [{path, type, result, saw}], actions [{path, type, "
+                                         "startedAt, ms, outcome / devices / delayedUntil / waitingUntil}], note"})
+    def get_trace(self, run) -> dict:
+        steps = run.trace.get("actions", []) if isinstance(run.trace, dict) else []
+        if not steps:
+            return run.trace
+        return {**run.trace, "actions": actions.with_status(steps, self.statuses(run))}

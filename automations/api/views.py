@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from automations import actions, scheduler, services
+from automations import services
 from automations.engine import runtime as engine
 from automations.models import Automation, AutomationRun, Scene, SceneRun, Schedule, ScheduleRun
 from devices import fanout
@@ -24,10 +24,10 @@ from .serializers import (
 )
 
 
-def _runs_page(view, runs, serializer_class):
+def runs_page(view, runs, serializer_class):
     """A page of runs, with every command status of the page read in one query."""
     page = view.paginate_queryset(runs)
-    statuses = fanout.command_statuses([run.outcomes for run in page])
+    statuses = fanout.command_statuses([serializer_class.device_outcomes(run) for run in page])
     data = serializer_class(page, many=True, context={"statuses": statuses, **view.get_serializer_context()}).data
     return view.get_paginated_response(data)
 
@@ -59,7 +59,7 @@ class SceneViewSet(HomeScopedViewSet):
     def runs(self, request, *args, **kwargs):
         """The scene's activations, newest first."""
         scene = self.get_object()
-        return _runs_page(self, SceneRun.objects.filter(scene=scene).order_by("-created_at"), SceneRunSerializer)
+        return runs_page(self, SceneRun.objects.filter(scene=scene).order_by("-created_at"), SceneRunSerializer)
 
     def perform_create(self, serializer):
         serializer.instance = services.scene_create(home=self.home, **serializer.validated_data)
@@ -85,10 +85,7 @@ class ScheduleViewSet(HomeScopedViewSet):
     def runs(self, request, *args, **kwargs):
         """The schedule's due times, newest first: fired on time, late, missed or failed."""
         schedule = self.get_object()
-        page = self.paginate_queryset(ScheduleRun.objects.filter(schedule=schedule).order_by("-due_at"))
-        data = ScheduleRunSerializer(page, many=True, context={
-            "statuses": scheduler.runs_shown(page), **self.get_serializer_context()}).data
-        return self.get_paginated_response(data)
+        return runs_page(self, ScheduleRun.objects.filter(schedule=schedule).order_by("-due_at"), ScheduleRunSerializer)
 
     def perform_create(self, serializer):
         serializer.instance = services.schedule_create(home=self.home, **serializer.validated_data)
@@ -130,11 +127,8 @@ class AutomationViewSet(HomeScopedViewSet):
     def runs(self, request, *args, **kwargs):
         """The automation's runs, newest first, each with its trace."""
         automation = self.get_object()
-        page = self.paginate_queryset(AutomationRun.objects.filter(automation=automation).order_by("-created_at"))
-        steps = [actions.device_outcomes(run.trace.get("actions", [])) for run in page if isinstance(run.trace, dict)]
-        data = AutomationRunSerializer(page, many=True, context={
-            "statuses": fanout.command_statuses(steps), **self.get_serializer_context()}).data
-        return self.get_paginated_response(data)
+        return runs_page(self, AutomationRun.objects.filter(automation=automation).order_by("-created_at"),
+                         AutomationRunSerializer)
 
     @extend_schema(responses={200: AutomationRunSerializer})
     @action(detail=True, methods=["get"], url_path=r"runs/(?P<run_id>[^/]+)")

@@ -190,54 +190,39 @@ def compile_conditions(cfgs: list[dict], path: str) -> list[CompiledCondition]:
             for i, c in enumerate(cfgs)]
 
 
-def check_all(conditions: list[CompiledCondition], ctx: RunContext) -> tuple[bool, list[dict]]:
-    """Every condition in order until one is false; the trace of those checked."""
+def _check_until(conditions: list[CompiledCondition], ctx: RunContext, stop_on: bool) -> tuple[bool, list[dict]]:
+    """Check in order until one gives `stop_on`: whether one did, and the trace of those checked."""
     trace = []
     for compiled in conditions:
         result, seen = compiled.check(ctx)
         trace.append({"path": compiled.path, "type": compiled.kind, "result": result, "saw": seen})
-        if not result:
-            return False, trace
-    return True, trace
+        if bool(result) is stop_on:
+            return True, trace
+    return False, trace
 
 
-@CONDITIONS["and"].compiler
-def _and(cfg, path):
-    children = compile_conditions(cfg["conditions"], f"{path}.conditions")
-    return lambda ctx: check_all(children, ctx)
+def check_all(conditions: list[CompiledCondition], ctx: RunContext) -> tuple[bool, list[dict]]:
+    """Every condition in order until one is false; the trace of those checked."""
+    stopped, trace = _check_until(conditions, ctx, False)
+    return not stopped, trace
 
 
-@CONDITIONS["or"].compiler
-def _or(cfg, path):
+def _combined(cfg, path, *, stop_on: bool, result_at_stop: bool):
+    """and / or / not over nested conditions: when one of them gives `stop_on` the result is
+    `result_at_stop`, otherwise its opposite."""
     children = compile_conditions(cfg["conditions"], f"{path}.conditions")
 
     def check(ctx):
-        trace = []
-        for compiled in children:
-            result, seen = compiled.check(ctx)
-            trace.append({"path": compiled.path, "type": compiled.kind, "result": result, "saw": seen})
-            if result:
-                return True, trace
-        return False, trace
+        stopped, trace = _check_until(children, ctx, stop_on)
+        return (result_at_stop if stopped else not result_at_stop), trace
 
     return check
 
 
-@CONDITIONS["not"].compiler
-def _not(cfg, path):
-    children = compile_conditions(cfg["conditions"], f"{path}.conditions")
-
-    def check(ctx):
-        # not: true when none of its conditions holds.
-        trace = []
-        for compiled in children:
-            result, seen = compiled.check(ctx)
-            trace.append({"path": compiled.path, "type": compiled.kind, "result": result, "saw": seen})
-            if result:
-                return False, trace
-        return True, trace
-
-    return check
+CONDITIONS["and"].compiler(lambda cfg, path: _combined(cfg, path, stop_on=False, result_at_stop=False))
+CONDITIONS["or"].compiler(lambda cfg, path: _combined(cfg, path, stop_on=True, result_at_stop=True))
+# not: true when none of its conditions holds.
+CONDITIONS["not"].compiler(lambda cfg, path: _combined(cfg, path, stop_on=True, result_at_stop=False))
 
 
 @CONDITIONS["device_state"].compiler

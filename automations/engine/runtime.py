@@ -1,12 +1,8 @@
-"""The automation engine at run time: trigger events in, runs with traces out.
+"""The automation engine at run time: pending runs in, runs with traces out.
 
-1. **Matching** (inside the transaction that wrote the change). A device's state change, a
-   telemetry reading, a hub's status change or a scene's activation is looked up in the
-   trigger index (`AutomationTrigger`, by kind and id: never a scan of the automations) and
-   matched by the compiled trigger. A match is written as a *pending* run, unique on
-   (automation, trigger event), and handed to a worker once the transaction commits
-   (`automations.run_pending`). A `for` trigger that matches starts a durable timer instead;
-   a change that no longer holds cancels it.
+1. **Matching** (automations.engine.matching, inside the transaction that wrote the change)
+   turns state changes, readings, hub status changes and scene activations into pending runs
+   through the trigger index, and hands them to a worker after commit.
 2. **Starting** (a worker). Under the automation's row lock: the loop guard, the mode
    (single / restart / queued / parallel, with max runs), then the conditions, each traced
    with the value it saw.
@@ -20,19 +16,18 @@
 Every run records its trace and ends with `automation:run` on the live feed.
 """
 import datetime
-import json
 import logging
 import time
-from types import SimpleNamespace
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from realtime import publish
 
-from ..models import Automation, AutomationRun, AutomationTimer, AutomationTrigger, Scene, Source
+from ..models import Automation, AutomationRun, AutomationTimer, AutomationTrigger, Source
 from . import compiled as compiled_mod
-from .compiled import RunContext, check_all, comparison, compile_automation, trigger_of
+from . import matching
+from .compiled import RunContext, check_all, comparison, compile_automation
 
 logger = logging.getLogger(__name__)
 
@@ -50,237 +45,6 @@ BATCH = 200
 
 def origin_of(automation_id) -> str:
     return f"automation:{automation_id}"
-
-
-# --- the trigger index ------------------------------------------------------------------------
-
-
-def index_refresh(automation: Automation, *, now: datetime.datetime | None = None) -> None:
-    """File the automation's trigger in the index (or take it out when disabled). Its `for`
-    timer goes with any change: it belonged to the trigger as it was."""
-    AutomationTimer.objects.filter(automation=automation).delete()
-    if not automation.enabled:
-        AutomationTrigger.objects.filter(automation=automation).delete()
-        return
-    spec = compiled_mod.compile_trigger(automation.trigger)
-    next_at = spec.next_at(now or timezone.now(), automation.home) if spec.next_at else None
-    AutomationTrigger.objects.update_or_create(automation=automation, defaults={
-        "home_id": automation.home_id, "kind": spec.kind, "key": spec.key, "next_at": next_at, "last_value": None,
-        "version": automation.updated_at})
-
-
-def index_refresh_home(home, *, now: datetime.datetime | None = None) -> None:
-    """The home's zone or location changed: time and sun triggers move with it."""
-    now = now or timezone.now()
-    rows = AutomationTrigger.objects.filter(home=home, kind__in=("time", "sun")).select_related("automation")
-    for row in rows.select_for_update(of=("self",)):
-        spec = compiled_mod.compile_trigger(row.automation.trigger)
-        row.next_at = spec.next_at(now, home)
-        row.save(update_fields=["next_at"])
-
-
-TRIGGER_COLUMNS = "automation_id, home_id, version::text, key, last_value"
-
-
-def _listening(kind: str, keys) -> list[tuple]:
-    """(automation id, home id, compiled trigger, key, last value) of the enabled automations
-    whose trigger listens to `keys`: one indexed query on the trigger index alone."""
-    with connection.cursor() as cursor:
-        # One array parameter, not one parameter per key: a listener batch names hundreds.
-        cursor.execute(f"SELECT {TRIGGER_COLUMNS} FROM {AutomationTrigger._meta.db_table}"
-                       " WHERE kind = %s AND key = ANY(%s::varchar[])", [kind, _array(keys)])
-        return _compiled_rows(cursor.fetchall())
-
-
-def _compiled_rows(rows) -> list[tuple]:
-    """Index rows with their compiled triggers; the documents of triggers this process has not
-    compiled yet (a new automation, a new version) are read in one more query."""
-    specs, missing = {}, []
-    for automation_id, _home, version, _key, _last in rows:
-        spec = compiled_mod.trigger_cached(automation_id, version)
-        if spec is None:
-            missing.append(automation_id)
-        else:
-            specs[automation_id] = spec
-    if missing:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT t.automation_id, t.version::text, a.trigger FROM {AutomationTrigger._meta.db_table} t"
-                           f" JOIN {Automation._meta.db_table} a ON a.id = t.automation_id"
-                           " WHERE t.automation_id = ANY(%s::uuid[])", [_array(missing)])
-            for automation_id, version, trigger_cfg in cursor.fetchall():
-                if isinstance(trigger_cfg, str):
-                    trigger_cfg = json.loads(trigger_cfg)
-                specs[automation_id] = trigger_of(automation_id, version, trigger_cfg)
-    return [(automation_id, home_id, specs[automation_id], key, last)
-            for automation_id, home_id, _version, key, last in rows if automation_id in specs]
-
-
-def _device_lookup(device_ids, home_ids) -> tuple[list, list, list]:
-    """Everything automations keep about these devices, in one round trip per listener batch:
-    the device triggers listening to them, the runs waiting for one of them, and the active
-    scenes of their homes (automations.services.scenes_check_states)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 't', automation_id, home_id, version::text, key, last_value, NULL::jsonb"
-            f" FROM {AutomationTrigger._meta.db_table} WHERE kind = 'device' AND key = ANY(%s::varchar[])"
-            f" UNION ALL SELECT 'w', id, wait_device_id, NULL, NULL, NULL, wait"
-            f" FROM {AutomationRun._meta.db_table} WHERE status = 'waiting' AND wait_device_id = ANY(%s::uuid[])"
-            f" UNION ALL SELECT 's', id, home_id, NULL, name, NULL, device_states"
-            f" FROM {Scene._meta.db_table} WHERE is_active AND home_id = ANY(%s::uuid[])",
-            [_array(device_ids), _array(device_ids), _array(home_ids)])
-        rows = cursor.fetchall()
-    triggers, waits, scenes = [], [], []
-    for part, pk, other, version, text, last, document in rows:
-        if isinstance(document, str):
-            document = json.loads(document)
-        if part == "t":
-            triggers.append((pk, other, version, text, last))
-        elif part == "w":
-            waits.append((pk, other, document))
-        else:
-            scenes.append(SimpleNamespace(pk=pk, home_id=other, name=text, device_states=document))
-    return _compiled_rows(triggers), waits, scenes
-
-
-def _array(values) -> str:
-    """A PostgreSQL array literal of ids (uuids or their text), passed as one parameter."""
-    return "{" + ",".join(str(v) for v in values) + "}"
-
-
-# --- matching: observers of devices, hubs and scenes ------------------------------------------
-
-
-def _pending(automation_id, home_id, event: dict, key: str) -> AutomationRun:
-    return AutomationRun(automation_id=automation_id, home_id=home_id, trigger_key=key[:128], trigger=event,
-                         status=Status.PENDING)
-
-
-def _submit(runs: list[AutomationRun]) -> None:
-    """Store the pending runs (a trigger event already stored is skipped) and hand them to a
-    worker once the transaction commits."""
-    if not runs:
-        return
-    AutomationRun.objects.bulk_create(runs, ignore_conflicts=True)
-    ids = [str(run.pk) for run in runs]
-
-    def hand_off():
-        from automations.tasks import run_pending
-
-        try:
-            run_pending.delay(ids)
-        except Exception:
-            # The runs are stored; the tick picks them up (PENDING_RESCUE_AFTER).
-            logger.exception("could not hand %d automation runs to a worker", len(ids))
-
-    transaction.on_commit(hand_off)
-
-
-def _timer_follow(automation_id, home_id, event: dict | None, spec, value, now) -> None:
-    """A `for` trigger: a match starts its timer (one kept if already running); a value that
-    no longer satisfies it cancels the timer. In the order the changes came."""
-    if event is not None:
-        AutomationTimer.objects.get_or_create(automation_id=automation_id, defaults={
-            "home_id": home_id, "due_at": now + datetime.timedelta(seconds=spec.for_seconds), "trigger": event})
-    elif not spec.holds(value):
-        AutomationTimer.objects.filter(automation_id=automation_id).delete()
-
-
-def on_state_changes(changes) -> None:
-    """Observer of devices.state_changes: device triggers, `for` timers, waits, and whether the
-    homes' active scenes still hold (automations.services.scenes_check_states)."""
-    from automations import services
-
-    by_device: dict[str, list] = {}
-    for change in changes:
-        by_device.setdefault(str(change.device_id), []).append(change)
-    triggers, waits, scenes = _device_lookup(by_device, {str(c.home_id) for c in changes})
-    if scenes:
-        services.scenes_check_states(changes, scenes=scenes)
-    runs = []
-    now = timezone.now()
-    for automation_id, home_id, spec, key, _last in triggers:
-        for change in by_device[key]:
-            event = spec.match(change)
-            if spec.for_seconds:
-                _timer_follow(automation_id, home_id, event, spec, change.state.get(spec.field), now)
-            elif event is not None:
-                runs.append(_pending(automation_id, home_id, event, f"device:{key}:{event['at']}"))
-    _submit(runs)
-    if waits:
-        _waits_wake(waits, by_device, now)
-
-
-def on_readings(readings) -> None:
-    """Observer of devices' telemetry: sensor thresholds (they fire on crossing)."""
-    by_device: dict[str, list] = {}
-    for reading in readings:
-        by_device.setdefault(str(reading.device_id), []).append(reading)
-    rows = _listening("sensor", by_device)
-    if not rows:
-        return
-    runs, lasts = [], {}
-    now = timezone.now()
-    for automation_id, home_id, spec, key, last in rows:
-        for reading in by_device[key]:
-            value = reading.fields.get(spec.field)
-            if value is None:
-                continue
-            event = spec.match(reading, last)
-            if spec.for_seconds:
-                _timer_follow(automation_id, home_id, event, spec, value, now)
-            elif event is not None:
-                runs.append(_pending(automation_id, home_id, event, f"sensor:{key}:{event['at']}"))
-            last = float(value)
-        lasts[automation_id] = last
-    for automation_id, last in lasts.items():
-        AutomationTrigger.objects.filter(automation_id=automation_id).update(last_value=last)
-    _submit(runs)
-
-
-def on_hub_status(changes) -> None:
-    """Observer of hubs.status_changes: hub online / offline triggers."""
-    by_hub = {str(c.hub_id): c for c in changes}
-    runs = []
-    for automation_id, home_id, spec, key, _last in _listening("hub", by_hub):
-        event = spec.match(by_hub[key])
-        if event is not None:
-            runs.append(_pending(automation_id, home_id, event, f"hub:{key}:{event['at']}"))
-    _submit(runs)
-
-
-def on_scene_activated(*, scene, run, origin: str = "") -> None:
-    """A scene was activated (automations.services.scene_activate); `origin` says by what."""
-    activation = {"sceneId": str(scene.pk), "runId": str(run.pk), "at": run.created_at.isoformat(), "origin": origin}
-    runs = []
-    for automation_id, home_id, spec, key, _last in _listening("scene", [scene.pk]):
-        event = spec.match(activation)
-        runs.append(_pending(automation_id, home_id, event, f"scene:{run.pk}"))
-    _submit(runs)
-
-
-def _waits_wake(waiting: list[tuple], by_device: dict[str, list], now) -> None:
-    """Runs waiting for one of these devices to reach a state: wake those that did."""
-    woken = []
-    for pk, device_id, wait in waiting:
-        test = comparison(wait)
-        latest = by_device[str(device_id)][-1]
-        value = latest.state.get(wait.get("attribute", "isActive"))
-        if test is not None and test(value):
-            woken.append(pk)
-            AutomationRun.objects.filter(pk=pk, status=Status.WAITING).update(
-                resume_at=now, wait={**wait, "satisfied": True, "value": value})
-    if woken:
-        ids = [str(pk) for pk in woken]
-
-        def hand_off():
-            from automations.tasks import resume_runs
-
-            try:
-                resume_runs.delay(ids)
-            except Exception:
-                logger.exception("could not hand %d waiting automation runs to a worker", len(ids))
-
-        transaction.on_commit(hand_off)
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -303,22 +67,7 @@ def _finish(run: AutomationRun, automation: Automation, status: str, now, note: 
                      .order_by("created_at").first())
         if following is not None:
             AutomationRun.objects.filter(pk=following.pk).update(status=Status.PENDING)
-            following.status = Status.PENDING
-            _hand_off_existing([following])
-
-
-def _hand_off_existing(runs: list[AutomationRun]) -> None:
-    ids = [str(run.pk) for run in runs]
-
-    def hand_off():
-        from automations.tasks import run_pending
-
-        try:
-            run_pending.delay(ids)
-        except Exception:
-            logger.exception("could not hand %d automation runs to a worker", len(ids))
-
-    transaction.on_commit(hand_off)
+            matching.hand_off("run_pending", [following.pk])
 
 
 def _loop_guard(run: AutomationRun, automation: Automation, now) -> bool:
@@ -333,7 +82,7 @@ def _loop_guard(run: AutomationRun, automation: Automation, now) -> bool:
               "Change what it does or what triggers it, then enable it again.")
     automation.enabled, automation.disabled_reason = False, reason
     automation.save(update_fields=["enabled", "disabled_reason", "updated_at"])
-    index_refresh(automation)
+    matching.index_refresh(automation)
     _stop_active(automation, now, note="the loop guard disabled the automation", but=run.pk)
     publish(automation.home_id, "automation:update", {"automationId": str(automation.pk), "name": automation.name,
                                                       "enabled": False, "disabledReason": reason})
@@ -515,7 +264,7 @@ def _due_triggers(now) -> list[AutomationRun]:
         if now - due <= TRIGGER_GRACE:
             event = {"kind": spec.kind, "value": spec.cfg.get("at") or spec.cfg.get("event"), "at": due.isoformat(),
                      "firedAt": now.isoformat()}
-            runs.append(_pending(automation.pk, automation.home_id, event, f"{spec.kind}:{due.isoformat()}"))
+            runs.append(matching.pending_run(automation.pk, automation.home_id, event, f"{spec.kind}:{due.isoformat()}"))
         else:
             logger.info("automation %s: %s trigger due %s missed (now %s)", automation.pk, spec.kind, due, now)
         row.next_at = spec.next_at(max(now, due), automation.home)
@@ -525,7 +274,7 @@ def _due_triggers(now) -> list[AutomationRun]:
 
 def _due_timers(now) -> list[AutomationRun]:
     timers = list(AutomationTimer.objects.filter(due_at__lte=now).select_for_update(skip_locked=True)[:BATCH])
-    runs = [_pending(t.automation_id, t.home_id, {**t.trigger, "heldFor": True, "firedAt": now.isoformat()},
+    runs = [matching.pending_run(t.automation_id, t.home_id, {**t.trigger, "heldFor": True, "firedAt": now.isoformat()},
                      f"for:{t.trigger.get('at')}") for t in timers]
     AutomationTimer.objects.filter(pk__in=[t.pk for t in timers]).delete()
     return runs
