@@ -126,7 +126,8 @@ class ScheduleRun(BaseModel):
         FAILED = "failed", "Failed"
 
     home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="schedule_runs")
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
+    # Found by schedule through schedule_run_once (schedule first): no second index to keep up.
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs", db_index=False)
     due_at = models.DateTimeField()
     fired_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices)

@@ -7,6 +7,13 @@ worker) take disjoint schedules. Each schedule's firing is a `ScheduleRun` uniqu
 (schedule, due time), written in the same transaction as its commands and its next due
 time, so a tick killed midway rolls all of it back and the next tick fires it, once.
 
+A batch works as a set: one read of the runs it may have already, one `run_actions_many`
+for the actions of all its schedules (their commands inserted together and handed to the
+hubs together after the commit), one insert of its runs, one update of their next due times,
+one pipelined publish of their events. If that fails, the batch fires again schedule by
+schedule, each in its own savepoint, so one broken schedule is a failed run and not a stuck
+tick.
+
 A run late by up to the schedule's grace window fires and is marked late; an older one
 (the server was down) is recorded as missed and not fired. Either way `next_run_at` moves
 to the first due time after now.
@@ -15,10 +22,11 @@ import datetime
 import logging
 import time
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from realtime import publish
+from realtime.events import publish_many
+from veahome.services import bulk_insert
 
 from . import actions
 from .models import Schedule, ScheduleRun, Source
@@ -28,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 # A run that starts later than this after its due time is marked late (ticks run every second).
 LATE_AFTER = datetime.timedelta(seconds=30)
-BATCH = 100
+BATCH = 500
 
 
 def run_event(run: ScheduleRun, schedule: Schedule) -> dict:
@@ -36,20 +44,31 @@ def run_event(run: ScheduleRun, schedule: Schedule) -> dict:
             "dueAt": run.due_at.isoformat(), "status": run.status}
 
 
-def _fire(schedule: Schedule, now: datetime.datetime) -> ScheduleRun | None:
-    due = schedule.next_run_at
-    following = next_run_at(at=schedule.time, days=schedule.days, tz=schedule.home.timezone, after=max(now, due))
-    if ScheduleRun.objects.filter(schedule=schedule, due_at=due).exists():
-        # Fired already (the due time came back through an edit): only move on.
-        Schedule.objects.filter(pk=schedule.pk).update(next_run_at=following)
-        return None
-    lateness = now - due
-    run = ScheduleRun(home_id=schedule.home_id, schedule=schedule, due_at=due)
-    if lateness > datetime.timedelta(seconds=schedule.grace_seconds):
-        run.status = ScheduleRun.Status.MISSED
-    else:
-        run.status = ScheduleRun.Status.LATE if lateness > LATE_AFTER else ScheduleRun.Status.ON_TIME
-        run.fired_at = now
+def _fired_before(schedules: list[Schedule]) -> set:
+    """The schedules of the batch whose due time has its run already (an edit brought it back)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT r.schedule_id FROM {ScheduleRun._meta.db_table} r"
+                       " JOIN unnest(%s::uuid[], %s::timestamptz[]) AS d(schedule_id, due_at)"
+                       " ON r.schedule_id = d.schedule_id AND r.due_at = d.due_at",
+                       [[str(s.pk) for s in schedules], [s.next_run_at for s in schedules]])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _move_on(moves: list[tuple]) -> None:
+    """One update of (schedule id, next due time, last fired or None) for the whole batch."""
+    if not moves:
+        return
+    ids, nexts, lasts = zip(*moves)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Schedule._meta.db_table} s SET next_run_at = m.next_run_at,"
+                       " last_run_at = COALESCE(m.last_run_at, s.last_run_at), updated_at = now()"
+                       " FROM unnest(%s::uuid[], %s::timestamptz[], %s::timestamptz[])"
+                       " AS m(id, next_run_at, last_run_at) WHERE s.id = m.id",
+                       [[str(pk) for pk in ids], list(nexts), list(lasts)])
+
+
+def _outcomes_one_by_one(runs: list[tuple[ScheduleRun, Schedule]]) -> None:
+    for run, schedule in runs:
         try:
             with transaction.atomic():
                 run.outcomes = actions.run_actions(home_id=schedule.home_id, actions=schedule.actions,
@@ -58,13 +77,43 @@ def _fire(schedule: Schedule, now: datetime.datetime) -> ScheduleRun | None:
             # One broken schedule must not stop the others: its run says it failed.
             logger.exception("schedule %s failed to fire", schedule.pk)
             run.status, run.outcomes = ScheduleRun.Status.FAILED, []
-    run.save()
-    fields = {"next_run_at": following, "updated_at": now}
-    if run.fired_at:
-        fields["last_run_at"] = now
-    Schedule.objects.filter(pk=schedule.pk).update(**fields)
-    publish(schedule.home_id, "schedule:run", run_event(run, schedule))
-    return run
+
+
+def _fire_batch(schedules: list[Schedule], now: datetime.datetime) -> list[ScheduleRun]:
+    """Fire (or record as missed) every schedule of a locked batch; the runs it recorded."""
+    before = _fired_before(schedules)
+    runs, firing, moves = [], [], []
+    for schedule in schedules:
+        due = schedule.next_run_at
+        following = next_run_at(at=schedule.time, days=schedule.days, tz=schedule.home.timezone, after=max(now, due))
+        if schedule.pk in before:
+            moves.append((schedule.pk, following, None))
+            continue
+        lateness = now - due
+        run = ScheduleRun(home_id=schedule.home_id, schedule=schedule, due_at=due)
+        if lateness > datetime.timedelta(seconds=schedule.grace_seconds):
+            run.status = ScheduleRun.Status.MISSED
+            moves.append((schedule.pk, following, None))
+        else:
+            run.status = ScheduleRun.Status.LATE if lateness > LATE_AFTER else ScheduleRun.Status.ON_TIME
+            run.fired_at = now
+            firing.append((run, schedule))
+            moves.append((schedule.pk, following, now))
+        runs.append(run)
+    try:
+        with transaction.atomic():
+            outcomes = actions.run_actions_many(jobs=[(s.home_id, s.actions) for _, s in firing],
+                                                source=Source.SCHEDULE)
+        for (run, _), run_outcomes in zip(firing, outcomes):
+            run.outcomes = run_outcomes
+    except Exception:
+        logger.warning("a batch of %d schedules failed to fire together; firing them one by one", len(firing),
+                       exc_info=True)
+        _outcomes_one_by_one(firing)
+    bulk_insert(runs)
+    _move_on(moves)
+    publish_many([(run.home_id, "schedule:run", run_event(run, run.schedule)) for run in runs])
+    return runs
 
 
 def schedules_tick(*, now: datetime.datetime | None = None, batch: int = BATCH,
@@ -82,10 +131,8 @@ def schedules_tick(*, now: datetime.datetime | None = None, batch: int = BATCH,
         with transaction.atomic():
             due = list(Schedule.objects.filter(enabled=True, next_run_at__lte=clock()).select_related("home")
                        .order_by("next_run_at").select_for_update(skip_locked=True, of=("self",))[:batch])
-            for schedule in due:
-                run = _fire(schedule, clock())
-                if run is not None:
-                    counts[run.status] = counts.get(run.status, 0) + 1
+            for run in _fire_batch(due, clock()) if due else []:
+                counts[run.status] = counts.get(run.status, 0) + 1
         if len(due) < batch:
             break
     return counts

@@ -100,6 +100,11 @@ def measure(total: int, due: datetime.datetime, timeout: float) -> dict:
                        f"JOIN homes_home h ON h.id = c.home_id WHERE h.name LIKE '{PREFIX}%%'", [due])
         commands = cursor.fetchall()
     fired = [float(r[0]) for r in rows if r[0] is not None]
+    per_second: dict[int, int] = {}
+    for value in fired:
+        per_second[int(value)] = per_second.get(int(value), 0) + 1
+    print("  fired per second after the due instant: "
+          + ", ".join(f"{second}s: {count}" for second, count in sorted(per_second.items())))
     sent = [float(c[0]) for c in commands if c[0] is not None]
     return {
         "runs": len(rows), "duplicates": len(rows) - len({r[1] for r in rows}),

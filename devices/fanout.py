@@ -47,18 +47,25 @@ def control_devices(*, home_id, targets: list[Target], actor=None, origin: str =
     """Send each target its state; one outcome per target, in order. Call inside a transaction:
     the commands are recorded together and leave together when it commits
     (devices.services.devices_control_many). `origin` marks them (Command.origin)."""
-    ids = []
-    for target in targets:
+    return control_devices_many(targets=[(home_id, target) for target in targets], actor=actor, origin=origin)
+
+
+def control_devices_many(*, targets: list[tuple[object, Target]], actor=None, origin: str = "") -> list[dict]:
+    """`control_devices` for (home id, target) pairs of many homes at once (a schedule tick's
+    batch): one read of their devices and one `devices_control_many` for all of them. A device
+    outside the home its target names is `device_deleted` for that target."""
+    ids = set()
+    for _home_id, target in targets:
         try:
-            ids.append(uuid.UUID(str(target.device_id)))
+            ids.add(uuid.UUID(str(target.device_id)))
         except ValueError:
             continue
-    devices = {str(d.pk): d for d in Device.objects.filter(home_id=home_id, pk__in=ids).select_related("hub")}
+    devices = {str(d.pk): d for d in Device.objects.filter(pk__in=ids).select_related("hub")} if ids else {}
     outcomes: list[dict | None] = []
     requests, places = [], []
-    for target in targets:
+    for home_id, target in targets:
         device = devices.get(str(target.device_id))
-        if device is None:
+        if device is None or str(device.home_id) != str(home_id):
             outcomes.append(outcome(target.device_id, skipped="device_deleted", message="The device was deleted."))
             continue
         if device.hub is not None and device.hub.status != Hub.Status.ONLINE:

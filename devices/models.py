@@ -97,7 +97,8 @@ class Command(BaseModel):
     OPEN = (Status.PENDING, Status.SENT)
 
     home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="commands")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
+    # Found by device through command_device_idx (device first): no second index to keep up.
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands", db_index=False)
     hub = models.ForeignKey(Hub, on_delete=models.SET_NULL, null=True, blank=True, related_name="commands")
     actor = models.ForeignKey("homes.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # What sent it besides a person: "automation:<id>", "schedule:<id>" (blank for a tap). The

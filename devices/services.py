@@ -17,7 +17,7 @@ from realtime import publish
 from realtime.events import publish_many
 from veahome.error_codes import ApiError
 from veahome.errors import ApplicationError
-from veahome.services import home_limit_check, model_update, row_lock
+from veahome.services import bulk_insert, home_limit_check, model_update, row_lock
 
 from . import capabilities, state_changes
 from .models import Command, Device, DeviceGroup, DeviceGroupMember, LearnSession
@@ -227,8 +227,8 @@ def devices_control_many(*, requests: list[tuple[Device, dict]], actor=None, ori
         planned.append((command, device, plan))
     if not planned:
         return results
-    with transaction.atomic():
-        Command.objects.bulk_create([command for command, _, _ in planned])
+    with transaction.atomic(savepoint=False):
+        bulk_insert([command for command, _, _ in planned])
         publish_many([(c.home_id, "command:status", command_event(c)) for c, _, _ in planned])
         transaction.on_commit(lambda: _deliver_many(planned))
     return results

@@ -33,6 +33,23 @@ return id
 """
 
 
+# The same for many events in one call (publish_many): KEYS are the three keys of each event
+# in turn; ARGV is max history length, history age, epoch ms, then one envelope per event.
+PUBLISH_MANY_SCRIPT = """
+for i = 4, #ARGV do
+  local k = (i - 4) * 3
+  local id = redis.call('INCR', KEYS[k + 1])
+  local text = '{"id":' .. id .. ',' .. string.sub(ARGV[i], 2)
+  redis.call('XADD', KEYS[k + 2], 'MAXLEN', '~', ARGV[1], id .. '-0', 't', ARGV[3], 'e', text)
+  redis.call('EXPIRE', KEYS[k + 2], ARGV[2])
+  redis.call('PUBLISH', KEYS[k + 3], cmsgpack.pack({type = 'home.event', id = id, text = text}))
+end
+return #ARGV - 3
+"""
+# Events per PUBLISH_MANY_SCRIPT call: Redis runs a script as one step, so a call stays short.
+PUBLISH_CHUNK = 200
+
+
 def home_group(home_id) -> str:
     return f"home.{home_id}"
 
@@ -64,6 +81,11 @@ def group_channel(home_id) -> str:
 def _publish_script():
     # EVALSHA: Redis runs the cached script instead of hashing its text on every event.
     return redis_store.feed().register_script(PUBLISH_SCRIPT)
+
+
+@functools.lru_cache(maxsize=1)
+def _publish_many_script():
+    return redis_store.feed().register_script(PUBLISH_MANY_SCRIPT)
 
 
 def envelope_tail(home_id: str, event: str, payload: str) -> str:
@@ -125,19 +147,24 @@ def count(stat: str, amount: int = 1) -> None:
 
 
 def publish_many(events) -> None:
-    """`publish` for a batch of (home_id, event, data): one on-commit hook and one pipelined
-    Redis round trip for all of them (the MQTT ingest path)."""
+    """`publish` for a batch of (home_id, event, data): one on-commit hook and one Redis round
+    trip for all of them (the MQTT ingest path, a schedule tick's batch), a script call per
+    PUBLISH_CHUNK events, in order."""
     prepared = [(str(h), e, json.dumps(d, allow_nan=False, separators=(",", ":"))) for h, e, d in events]
     if not prepared:
         return
 
     def send():
         try:
-            client = redis_store.feed()
-            pipe = client.pipeline(transaction=False)
-            for home_id, event, payload in prepared:
-                keys, argv = script_args(home_id, event, payload)
-                _publish_script()(keys=keys, args=argv, client=pipe)
+            script = _publish_many_script()
+            pipe = redis_store.feed().pipeline(transaction=False)
+            for start in range(0, len(prepared), PUBLISH_CHUNK):
+                keys, argv = [], [settings.REALTIME_HISTORY_MAXLEN, settings.REALTIME_HISTORY_SECONDS,
+                                  int(time.time() * 1000)]
+                for home_id, event, payload in prepared[start:start + PUBLISH_CHUNK]:
+                    keys += (seq_key(home_id), log_key(home_id), group_channel(home_id))
+                    argv.append(envelope_tail(home_id, event, payload))
+                script(keys=keys, args=argv, client=pipe)
             pipe.execute()
         except redis.RedisError:
             logger.exception("publish_many of %d events failed", len(prepared))

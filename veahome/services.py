@@ -1,8 +1,11 @@
 """Write helpers every app's services share: updates that write only what they change, row locks, per-home limits."""
+import datetime
+import json
+import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.http import Http404
 
 from homes.errors import HomeError
@@ -87,3 +90,43 @@ def home_limit_check(*, home: models.Model, model: type[models.Model], what: str
         raise Http404(f"{home._meta.verbose_name} not found")
     if model._base_manager.filter(home_id=home.pk).count() >= limit:
         raise ApplicationError(HomeError.HOME_LIMIT, f"A home holds at most {limit} {what}.")
+
+
+def _json_ready(value):
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    return value
+
+
+def bulk_insert(instances: list[models.Model]) -> None:
+    """Insert new instances of one model in one statement, for the batch paths (a schedule
+    tick's runs and commands) where `bulk_create`'s per-field, per-row preparation costs more
+    than the database does.
+
+    The rows travel as one JSON document that PostgreSQL turns back into rows
+    (`jsonb_to_recordset`, each column cast to its type), so the client does one `json.dumps`
+    instead of quoting every value. Every concrete field is written as the instance holds it:
+    primary keys and `auto_now` times must be set already (they are here, from the moment the
+    caller built them). No signals, as with `bulk_create`; afterwards the instances count as
+    saved."""
+    if not instances:
+        return
+    meta = instances[0]._meta
+    fields = [field for field in meta.concrete_fields]
+    now = datetime.datetime.now(datetime.UTC)
+    for instance in instances:
+        for field in fields:
+            if getattr(field, "auto_now", False) or (getattr(field, "auto_now_add", False)
+                                                      and getattr(instance, field.attname) is None):
+                setattr(instance, field.attname, now)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    spec = ", ".join(f"{connection.ops.quote_name(field.column)} {field.db_type(connection)}" for field in fields)
+    document = json.dumps([{field.column: _json_ready(getattr(instance, field.attname)) for field in fields}
+                           for instance in instances], separators=(",", ":"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns})"
+                       f" SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({spec})", [document])
+    for instance in instances:
+        instance._state.adding, instance._state.db = False, connection.alias

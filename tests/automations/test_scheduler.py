@@ -228,3 +228,57 @@ def test_an_outsider_sees_no_runs(home, lamp, outsider):
     schedule = schedule_for(home, lamp, time=(7, 30), after=at(2026, 1, 5, 0, 0))
     assert outsider.get(f"/api/homes/{home.pk}/schedules/{schedule.pk}/runs").status_code == 404
     assert outsider.get(f"/api/homes/{home.pk}/schedules/{uuid.uuid4()}/runs").status_code == 404
+
+
+def test_one_batch_fires_the_schedules_of_many_homes_together(home, lamp):
+    # Two homes, each a device and a group action; the other home's group named in this
+    # home's schedule is not this home's, so it is a skip there.
+    other = f.make_home(home.owner, name="Other", timezone="Asia/Tokyo")
+    other_lamp = f.DeviceFactory(room=f.RoomFactory(home=other), hub=f.HubFactory(home=other), type="light",
+                                 category="Zigbee")
+    other_group = f.make_group(other, [other_lamp])
+    group = f.make_group(home, [lamp])
+    mine = services.schedule_create(home=home, name="Mine", time=datetime.time(7, 30), days=EVERY_DAY, actions=[
+        {"type": "group", "groupId": str(group.pk), "state": {"isActive": False}},
+        {"type": "device", "deviceId": str(lamp.pk), "state": {"value": 40}}])
+    theirs = services.schedule_create(home=other, name="Theirs", time=datetime.time(15, 30), days=EVERY_DAY,
+                                      actions=[{"type": "group", "groupId": str(other_group.pk),
+                                                "state": {"isActive": True}}])
+    Schedule.objects.filter(pk__in=[mine.pk, theirs.pk]).update(next_run_at=at(2026, 1, 5, 6, 30))
+    Schedule.objects.filter(pk=mine.pk).update(actions=[
+        *Schedule.objects.get(pk=mine.pk).actions, {"type": "group", "groupId": str(other_group.pk),
+                                                    "state": {"isActive": True}}])
+
+    assert schedules_tick(now=at(2026, 1, 5, 6, 30, 1)) == {"on_time": 2}
+
+    [my_run], [their_run] = runs(mine), runs(theirs)
+    assert [(o["type"], o["skipped"], len(o["devices"])) for o in my_run.outcomes] == [
+        ("group", None, 1), ("device", None, 1), ("group", "group_deleted", 0)]
+    assert [(o["type"], o["skipped"], len(o["devices"])) for o in their_run.outcomes] == [("group", None, 1)]
+    sent = {o["devices"][0]["commandId"]: o["devices"][0]["deviceId"]
+            for run in (my_run, their_run) for o in run.outcomes if o["devices"]}
+    commands = {str(c.pk): (str(c.device_id), c.desired_state) for c in Command.objects.filter(pk__in=sent)}
+    assert sorted(commands.values(), key=str) == sorted([
+        (str(lamp.pk), {"isActive": False}), (str(lamp.pk), {"value": 40}),
+        (str(other_lamp.pk), {"isActive": True})], key=str)
+    assert all(commands[pk][0] == device for pk, device in sent.items())
+    for schedule, local in ((mine, (7, 30)), (theirs, (15, 30))):
+        schedule.refresh_from_db()
+        assert schedule.next_run_at > at(2026, 1, 5, 6, 30) and schedule.last_run_at == at(2026, 1, 5, 6, 30, 1)
+        shown = schedule.next_run_at.astimezone(schedule.home.tz)
+        assert (shown.hour, shown.minute) == local
+
+
+def test_a_broken_schedule_is_a_failed_run_and_the_rest_of_its_batch_fires(home, lamp):
+    good = [schedule_for(home, lamp, time=(7, 30), after=at(2026, 1, 5, 0, 0)) for _ in range(3)]
+    broken = schedule_for(home, lamp, time=(7, 30), after=at(2026, 1, 5, 0, 0))
+    # A document no validator would let through today (stored before a type was retired).
+    Schedule.objects.filter(pk=broken.pk).update(actions=[{"type": "teleport", "to": "mars"}])
+
+    assert schedules_tick(now=at(2026, 1, 5, 6, 30, 1)) == {"on_time": 3, "failed": 1}
+
+    assert [r.status for r in runs(broken)] == ["failed"]
+    assert all([r.status for r in runs(s)] == ["on_time"] for s in good)
+    assert Command.objects.count() == 3
+    broken.refresh_from_db()
+    assert broken.next_run_at == at(2026, 1, 6, 6, 30)

@@ -10,7 +10,7 @@ from django.db import transaction
 from devices import services as device_services
 from homes import services as home_services
 from realtime import publish
-from realtime.events import last_event_id, stats_key
+from realtime.events import PUBLISH_CHUNK, last_event_id, publish_many, stats_key
 from veahome import redis_store
 from tests import factories as f
 
@@ -59,6 +59,23 @@ def test_every_member_socket_gets_the_event_and_other_homes_do_not(feed, home, o
     for client in sockets:
         assert client.next_event("hub:status")["data"]["hubId"] == "h1"
     assert other.next_event("hub:status")["data"]["hubId"] == "h2"
+
+
+def test_a_batch_of_many_homes_events_arrives_in_order_with_ids_of_each_home(feed, home, owner):
+    # More events than one script call takes, interleaved between two homes.
+    elsewhere = f.make_home(owner, name="Elsewhere")
+    mine, theirs = feed(owner, home.pk), feed(owner, elsewhere.pk)
+    first_mine, first_theirs = mine.ready["data"]["lastEventId"], theirs.ready["data"]["lastEventId"]
+    count = PUBLISH_CHUNK + 50
+    with transaction.atomic():
+        publish_many([(home.pk if n % 3 else elsewhere.pk, "device:update", {"n": n}) for n in range(count)])
+    got_mine, got_theirs = feed_events(mine, count - count // 3 - 1), feed_events(theirs, count // 3 + 1)
+    assert [e["data"]["n"] for e in got_mine] == [n for n in range(count) if n % 3]
+    assert [e["data"]["n"] for e in got_theirs] == [n for n in range(count) if not n % 3]
+    assert [e["id"] for e in got_mine] == list(range(first_mine + 1, first_mine + 1 + len(got_mine)))
+    assert [e["id"] for e in got_theirs] == list(range(first_theirs + 1, first_theirs + 1 + len(got_theirs)))
+    assert {e["homeId"] for e in got_theirs} == {str(elsewhere.pk)}
+    assert last_event_id(home.pk) == got_mine[-1]["id"]
 
 
 def test_event_is_sent_only_after_commit_and_never_on_rollback(home):
