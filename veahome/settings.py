@@ -85,6 +85,8 @@ if env.bool("DB_POOL", default=False):
         "max_size": env.int("DB_POOL_MAX", default=10),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Celery worker processes keep their connection this long (veahome/celery.py); 0 = per task.
+WORKER_DB_CONN_MAX_AGE = env.int("WORKER_DB_CONN_MAX_AGE", default=600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -334,4 +336,4 @@ MQTT_LISTENER_ID = env("MQTT_LISTENER_ID", default="")
 MQTT_SHARED_GROUP = env("MQTT_SHARED_GROUP", default="veahome")
 MQTT_SESSION_EXPIRY_SECONDS = env.int("MQTT_SESSION_EXPIRY_SECONDS", default=86_400)
 MQTT_INGEST_BATCH_SIZE = env.int("MQTT_INGEST_BATCH_SIZE", default=500)
-MQTT_INGEST_BATCH_MS = env.int("MQTT_INGEST_BATCH_MS", default=20)
+MQTT_INGEST_BATCH_MS = env.int("MQTT_INGEST_BATCH_MS", default=5)

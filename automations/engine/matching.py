@@ -136,22 +136,35 @@ def _submit(runs: list[AutomationRun]) -> None:
     if not runs:
         return
     AutomationRun.objects.bulk_create(runs, ignore_conflicts=True)
-    hand_off("run_pending", [run.pk for run in runs])
+    hand_off("run_pending", [run.pk for run in runs], [run.automation_id for run in runs])
 
 
-def hand_off(task: str, run_ids: list) -> None:
-    """Give the runs to a worker (automations.tasks.`task`) once the transaction commits. The
+# A hand-off's runs are spread over up to this many tasks, so that a worker's processes start
+# them side by side instead of one after another; the runs of one automation stay in one task,
+# in the order they came.
+HAND_OFF_TASKS = 8
+
+
+def hand_off(task: str, run_ids: list, automation_ids: list | None = None) -> None:
+    """Give the runs to workers (automations.tasks.`task`) once the transaction commits. The
     runs are stored either way: one whose hand-off is lost is taken up by the tick
-    (PENDING_RESCUE_AFTER, or its resume_at)."""
-    ids = [str(pk) for pk in run_ids]
+    (PENDING_RESCUE_AFTER, or its resume_at). `automation_ids`, one per run, keeps each
+    automation's runs together (the mode decides between them in order)."""
+    groups: dict[str, list[str]] = {}
+    for run_id, automation_id in zip(run_ids, automation_ids or run_ids):
+        groups.setdefault(str(automation_id), []).append(str(run_id))
+    tasks_ids: list[list[str]] = [[] for _ in range(min(HAND_OFF_TASKS, len(groups)))]
+    for n, ids in enumerate(groups.values()):
+        tasks_ids[n % len(tasks_ids)].extend(ids)
 
     def send():
         from automations import tasks
 
-        try:
-            getattr(tasks, task).delay(ids)
-        except Exception:
-            logger.exception("could not hand %d automation runs to a worker (%s)", len(ids), task)
+        for ids in tasks_ids:
+            try:
+                getattr(tasks, task).delay(ids)
+            except Exception:
+                logger.exception("could not hand %d automation runs to a worker (%s)", len(ids), task)
 
     transaction.on_commit(send)
 

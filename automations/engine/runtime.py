@@ -102,11 +102,10 @@ def stop_runs(automation: Automation, *, note: str) -> None:
 
 
 def _locked(run_id) -> tuple[AutomationRun, Automation] | tuple[None, None]:
-    """The run and its automation, locked in that order (automation first, as every writer)."""
-    automation_id = AutomationRun.objects.filter(pk=run_id).values_list("automation_id", flat=True).first()
-    if automation_id is None:
-        return None, None
-    automation = Automation.objects.select_for_update().select_related("home").filter(pk=automation_id).first()
+    """The run and its automation, locked in that order (automation first, as every writer):
+    the automation found through the run and locked in one query, then the run."""
+    automation = (Automation.objects.select_for_update(of=("self",)).select_related("home")
+                  .filter(runs__pk=run_id).first())
     if automation is None:
         return None, None
     return AutomationRun.objects.select_for_update().get(pk=run_id), automation

@@ -195,3 +195,21 @@ def test_moving_the_home_moves_its_sun_triggers(api, home, place):
     # Moved to Tokyo's coordinates (the zone left as it was): the sun rises hours apart.
     shift_minutes = ((after - before).total_seconds() % 86400) / 60
     assert 30 < shift_minutes < 24 * 60 - 30
+
+
+def test_a_hand_off_spreads_its_runs_over_tasks_and_keeps_each_automations_runs_together(monkeypatch):
+    from automations import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.run_pending, "delay", lambda ids: sent.append(ids))
+    # 12 automations, the first three with three runs each (in this order), the rest with one.
+    runs = [(f"r{a}-{n}", f"a{a}") for a in range(12) for n in range(3 if a < 3 else 1)]
+    with transaction.atomic():
+        matching.hand_off("run_pending", [r for r, _ in runs], [a for _, a in runs])
+        assert sent == []  # only once it commits
+
+    assert len(sent) == matching.HAND_OFF_TASKS
+    assert sorted(r for ids in sent for r in ids) == sorted(r for r, _ in runs)
+    for a in range(3):
+        [holder] = [ids for ids in sent if f"r{a}-0" in ids]
+        assert [r for r in holder if r.startswith(f"r{a}-")] == [f"r{a}-0", f"r{a}-1", f"r{a}-2"]

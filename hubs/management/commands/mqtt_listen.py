@@ -30,5 +30,21 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        _connect_task_broker()
         logger.info("listening as %s on %s:%s", listener.client_id, listener.params["host"], listener.params["port"])
         listener.run()
+
+
+def _connect_task_broker() -> None:
+    """Ready the Celery client now (its tasks registered, its broker connection open): batches
+    hand work to workers (automation runs) after they commit, and the first hand-off should
+    not wait tens of ms for that. A broker that is down now is retried by the hand-off itself."""
+    from veahome.celery import app
+
+    app.finalize(auto=True)
+    app.backend  # noqa: B018  (loaded on first use otherwise)
+    try:
+        with app.producer_pool.acquire(block=True, timeout=5) as producer:
+            producer.connection.ensure_connection(max_retries=1)
+    except Exception as error:
+        logger.warning("task broker not connected yet: %s", error)
