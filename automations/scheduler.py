@@ -117,12 +117,15 @@ def _fire_batch(schedules: list[Schedule], now: datetime.datetime) -> list[Sched
 
 
 def schedules_tick(*, now: datetime.datetime | None = None, batch: int = BATCH,
-                   budget: datetime.timedelta = datetime.timedelta(seconds=50)) -> dict:
+                   budget: datetime.timedelta = datetime.timedelta(seconds=50), call_for_help=None) -> dict:
     """Fire every schedule due by now; counts by run status.
 
     Batches commit one after another until nothing due is left unlocked, or `budget` has
     passed (the next tick takes over). Each batch reads the clock again, so a long tick also
     takes what fell due meanwhile and `firedAt` is when it fired. `now` fixes the clock (tests).
+    When the first batch is full, `call_for_help()` is called once: the task asks for one more
+    tick at once, so that an idle worker joins now rather than at the next beat (each helper
+    may ask for one more, while the backlog lasts; SKIP LOCKED keeps them apart).
     """
     clock = (lambda: now) if now is not None else timezone.now
     started = time.monotonic()
@@ -135,4 +138,7 @@ def schedules_tick(*, now: datetime.datetime | None = None, batch: int = BATCH,
                 counts[run.status] = counts.get(run.status, 0) + 1
         if len(due) < batch:
             break
+        if call_for_help is not None:
+            call_for_help()
+            call_for_help = None
     return counts

@@ -337,3 +337,5 @@ MQTT_SHARED_GROUP = env("MQTT_SHARED_GROUP", default="veahome")
 MQTT_SESSION_EXPIRY_SECONDS = env.int("MQTT_SESSION_EXPIRY_SECONDS", default=86_400)
 MQTT_INGEST_BATCH_SIZE = env.int("MQTT_INGEST_BATCH_SIZE", default=500)
 MQTT_INGEST_BATCH_MS = env.int("MQTT_INGEST_BATCH_MS", default=5)
+# QoS 1 messages the hub publisher keeps in flight before it waits for PUBACKs.
+MQTT_PUBLISH_MAX_INFLIGHT = env.int("MQTT_PUBLISH_MAX_INFLIGHT", default=1000)

@@ -61,6 +61,9 @@ def _connect() -> mqtt.Client:
     if params["tls"]:
         client.tls_set()
     client.reconnect_delay_set(min_delay=1, max_delay=30)
+    # paho keeps only 20 QoS 1 messages in flight by default: a batch of 500 (a scene, a
+    # schedule tick) would wait for 25 rounds of PUBACKs instead of one.
+    client.max_inflight_messages_set(settings.MQTT_PUBLISH_MAX_INFLIGHT)
     client.connect(params["host"], params["port"], keepalive=30)
     client.loop_start()
     return client

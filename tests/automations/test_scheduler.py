@@ -282,3 +282,15 @@ def test_a_broken_schedule_is_a_failed_run_and_the_rest_of_its_batch_fires(home,
     assert Command.objects.count() == 3
     broken.refresh_from_db()
     assert broken.next_run_at == at(2026, 1, 6, 6, 30)
+
+
+def test_a_full_first_batch_calls_for_help_once(home, lamp):
+    due = at(2026, 1, 5, 6, 30)
+    schedules = [schedule_for(home, lamp, time=(7, 30), after=at(2026, 1, 5, 0, 0)) for _ in range(7)]
+    Schedule.objects.filter(pk__in=[s.pk for s in schedules]).update(next_run_at=due)
+    calls = []
+    assert schedules_tick(now=due, batch=3, call_for_help=lambda: calls.append(1)) == {"on_time": 7}
+    assert calls == [1]
+    # Nothing left: a tick whose first batch is not full asks no one.
+    assert schedules_tick(now=due, batch=3, call_for_help=lambda: calls.append(2)) == {}
+    assert calls == [1]
