@@ -27,6 +27,8 @@ TELEMETRY_FIELDS: dict[str, tuple[float, float]] = {
     "battery": (0, 100),  # %
     "illuminance": (0, 200_000),  # lux
     "co2": (0, 50_000),  # ppm
+    "smoke": (0, 1),  # 1 while the detector senses smoke
+    "leak": (0, 1),  # 1 while the sensor is wet
 }
 
 
@@ -75,7 +77,8 @@ CAPABILITIES: dict[str, Capability] = {
     DeviceType.LOCK: Capability(on_off=("LOCK", "UNLOCK"), telemetry=("battery",)),
     DeviceType.CAMERA: Capability(telemetry=("motion", "power", "energy")),
     DeviceType.SENSOR: Capability(power=False, reported_range=(-100_000, 1_000_000),
-                                  telemetry=("temperature", "humidity", "motion", "battery", "illuminance", "co2")),
+                                  telemetry=("temperature", "humidity", "motion", "battery", "illuminance", "co2",
+                                             "smoke", "leak")),
 }
 
 

@@ -203,10 +203,10 @@ class HomeAdmin(ServiceBackedAdmin, admin.ModelAdmin):
     search_fields = ("name", "owner__email", "memberships__user__email", "hubs__serial_number", "devices__name")
     search_help_text = "Home name, a member's email, a hub serial number or a device name."
     # Ownership and layout change through the app; a support agent corrects names and time zones.
-    readonly_fields = ("owner", "layout", "local_time", "counts", "runs", "created_at", "updated_at")
+    readonly_fields = ("owner", "layout", "local_time", "counts", "runs", "alerts", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "owner", "timezone", "local_time", "address", "latitude", "longitude")}),
-        ("At a glance", {"fields": ("counts", "runs")}),
+        ("At a glance", {"fields": ("counts", "runs", "alerts")}),
         ("Layout", {"classes": ("collapse",), "fields": ("layout", "model3d_url")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
@@ -258,6 +258,12 @@ class HomeAdmin(ServiceBackedAdmin, admin.ModelAdmin):
         from automations.admin import runs_links
 
         return runs_links(home)
+
+    @admin.display(description="alerts")
+    def alerts(self, home):
+        from alerts.admin import open_alerts_link
+
+        return open_alerts_link(home)
 
     @admin.display(description="scenes and automations")
     def counts(self, home):

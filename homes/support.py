@@ -24,6 +24,8 @@ SUPPORT_PERMISSIONS = {
     "energy": {"tariff": ("view",), "budget": ("view",), "ingestiontoken": ("view",)},
     "automations": {"scene": ("view",), "schedule": ("view", "change"), "automation": ("view", "change"),
                     "scenerun": ("view",), "schedulerun": ("view",), "automationrun": ("view",)},
+    # Agents take an alert's steps (acknowledge, escalate, close with a note) through the change page.
+    "alerts": {"alert": ("view", "change"), "alertrule": ("view",)},
 }
 
 

@@ -12,7 +12,7 @@ from veahome.error_codes import ApiError, all_codes, catalogue
 from veahome.errors import ApplicationError
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["homes", "hubs", "devices", "automations", "energy", "realtime", "veahome"]
+APPS = ["homes", "hubs", "devices", "automations", "energy", "alerts", "realtime", "veahome"]
 FAMILIES = {family.__name__: family for family in catalogue()}
 
 

@@ -41,12 +41,13 @@ class ApiError(ErrorCode):
 
 def catalogue() -> list[type[ErrorCode]]:
     """Every code family, shared codes first."""
+    from alerts.errors import AlertError
     from devices.errors import DeviceError
     from energy.errors import EnergyError
     from homes.errors import AccountError, HomeError
     from hubs.errors import HubError
 
-    return [ApiError, AccountError, HomeError, HubError, DeviceError, EnergyError]
+    return [ApiError, AccountError, HomeError, HubError, DeviceError, EnergyError, AlertError]
 
 
 def all_codes() -> list[ErrorCode]:

@@ -89,6 +89,7 @@ ID_NAMES = {
     "schedules": "scheduleId",
     "automations": "automationId",
     "tariffs": "tariffId",
+    "alerts": "alertId",
     "runs": "runId",
 }
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "devices",
     "automations",
     "energy",
+    "alerts",
     "realtime",
 ]
 

@@ -19,6 +19,7 @@ api_patterns = [
     path("", include("devices.api.urls")),
     path("", include("automations.api.urls")),
     path("", include("energy.api.urls")),
+    path("", include("alerts.api.urls")),
     path("", include("realtime.api.urls")),
 ]
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from homes.models import Membership
 from tests import factories as f
@@ -52,7 +53,17 @@ def _spares(home) -> dict:
         "scheduleId": f.make_schedule(home, f.make_scene(home, [device])).pk,
         "automationId": f.make_automation(home, device).pk,
         "memberId": Membership.objects.get(user=guest, home=home).pk,
+        "alertId": _alert(home, device),
+        "kind": "temperature_low",
     }
+
+
+def _alert(home, device):
+    from alerts.services import Signal, alerts_raise
+
+    [row] = alerts_raise([Signal(home_id=home.pk, source="device", source_id=device.pk, kind="water_leak",
+                                 severity="critical", title="Leak", seen=timezone.now())])
+    return row["id"]
 
 
 @pytest.mark.slow
@@ -72,6 +83,8 @@ def test_fuzzing_the_schema_finds_no_failure(world, live_server, tmp_path):
         "scheduleId": world["schedule"].pk,
         "automationId": world["automation"].pk,
         "memberId": Membership.objects.get(user=guest, home=home).pk,
+        "alertId": _alert(home, world["lamp"]),
+        "kind": "battery_low",
     }
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(ids, _spares(home)))

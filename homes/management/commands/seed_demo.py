@@ -195,11 +195,40 @@ def _seed_automations(home: Home, devices: dict, groups: dict, created: dict) ->
             created["automations"] += 1
 
 
+def _seed_alerts(home: Home, hub: Hub, devices: dict, owner: User, created: dict) -> None:
+    """A home's own threshold, and three alerts in different states, so the app, the ops API
+    and the admin show something: one open, one acknowledged, one resolved by itself."""
+    from alerts import services as alert_services
+    from alerts.models import Alert
+
+    if Alert.objects.filter(home=home).exists():
+        return
+    alert_services.alert_rule_update(home=home, kind="temperature_high", params={"above": 30, "clear_below": 28})
+    now = timezone.now()
+    Signal = alert_services.Signal
+    lock, sensor = devices["Front door lock"], devices["Temperature sensor"]
+    rows = alert_services.alerts_raise([
+        Signal(home_id=home.pk, source="device", source_id=lock.pk, kind="battery_low", severity="warning",
+               title=f"{lock.name}: battery at 9 %", seen=now, data={"field": "battery", "value": 9.0}),
+        Signal(home_id=home.pk, source="device", source_id=sensor.pk, kind="temperature_high", severity="warning",
+               title=f"{sensor.name}: 31.5 °C", seen=now - datetime.timedelta(minutes=40),
+               data={"field": "temperature", "value": 31.5}),
+        Signal(home_id=home.pk, source="hub", source_id=hub.pk, kind="hub_offline", severity="warning",
+               title=f"Hub {hub.name} is offline", seen=now - datetime.timedelta(hours=3)),
+    ])
+    by_kind = {row["kind"]: row["id"] for row in rows}
+    alert_services.alert_step(alert=Alert.objects.get(pk=by_kind["temperature_high"]), step="acknowledge",
+                              actor=owner)
+    alert_services.alerts_resolve([(home.pk, f"hub:{hub.pk}:hub_offline",
+                                    f"the hub came back online at {(now - datetime.timedelta(hours=2)).isoformat()}")])
+    created["alerts"] += 3
+
+
 @transaction.atomic
 def seed_demo() -> dict[str, int]:
     """Create whatever part of the demo is missing; returns how many of each were created."""
     created = {k: 0 for k in ("users", "homes", "rooms", "hubs", "devices", "groups", "scenes", "schedules",
-                              "automations", "members")}
+                              "automations", "members", "alerts")}
     owner = _user(DEMO_EMAIL, DEMO_PASSWORD, DEMO_NAME, created)
     partner = _user(PARTNER_EMAIL, DEMO_PASSWORD, PARTNER_NAME, created)
     home = _seed_home(owner, created)
@@ -213,6 +242,7 @@ def seed_demo() -> dict[str, int]:
     scenes = _seed_scenes(home, devices, created)
     _seed_schedules(home, scenes, groups, created)
     _seed_automations(home, devices, groups, created)
+    _seed_alerts(home, hub, devices, owner, created)
 
     support = _user(SUPPORT_EMAIL, SUPPORT_PASSWORD, SUPPORT_NAME, created, is_staff=True)
     group = support_group_sync()

@@ -1,0 +1,82 @@
+"""From what devices and hubs report to alert signals (alerts.services), inside the
+transaction that landed the reports: one look at the rules of the batch's homes and one at
+the open and pending alerts it could resolve, only for batches that carry a watched field.
+
+- telemetry (devices.state_changes.Reading): smoke, leak, battery, temperature, by each kind's
+  thresholds (alerts.kinds);
+- hubs (hubs.status_changes): offline raises `hub_offline` after the rule's delay (5 minutes
+  by default); back online resolves it, or drops it before it was raised.
+"""
+from django.db import connection
+
+from devices.models import Device
+from hubs.models import Hub
+
+from . import services
+from .kinds import BY_FIELD, KINDS, dedupe_key
+from .models import Alert, PendingAlert, Source
+
+
+def _watched(home_ids, keys) -> set[tuple[str, str]]:
+    """Which of these keys have an open alert or a pending cause, as (home id, key)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT home_id::text, dedupe_key FROM {Alert._meta.db_table}"
+            " WHERE home_id = ANY(%s::uuid[]) AND dedupe_key = ANY(%s::text[]) AND NOT (status = 'closed')"
+            f" UNION SELECT home_id::text, dedupe_key FROM {PendingAlert._meta.db_table}"
+            " WHERE home_id = ANY(%s::uuid[]) AND dedupe_key = ANY(%s::text[])",
+            [list(home_ids), list(keys), list(home_ids), list(keys)])
+        return set(cursor.fetchall())
+
+
+def on_readings(readings) -> None:
+    watched = [r for r in readings if not BY_FIELD.keys().isdisjoint(r.fields)]
+    if not watched:
+        return
+    homes = {str(r.home_id) for r in watched}
+    rules = services.rules_for(homes)
+    present, cleared = [], []  # (reading, kind, value)
+    for reading in watched:
+        for name, value in reading.fields.items():
+            for kind in BY_FIELD.get(name, ()):
+                rule = rules[str(reading.home_id)][kind.name]
+                seen = kind.detect(rule.params, value)
+                if seen is True and rule.enabled:
+                    present.append((reading, kind, value))
+                elif seen is False:
+                    cleared.append((reading, kind, value))
+    if cleared:
+        open_now = _watched(homes, {dedupe_key(Source.DEVICE, r.device_id, k.name) for r, k, _ in cleared})
+        cleared = [(r, k, v) for r, k, v in cleared
+                   if (str(r.home_id), dedupe_key(Source.DEVICE, r.device_id, k.name)) in open_now]
+    if not present and not cleared:
+        return
+    names = dict(Device.objects.filter(pk__in={r.device_id for r, _, _ in present}).values_list("pk", "name")) \
+        if present else {}
+    signals = [services.Signal(
+        home_id=reading.home_id, source=Source.DEVICE, source_id=reading.device_id, kind=kind.name,
+        severity=rules[str(reading.home_id)][kind.name].severity,
+        title=kind.title.format(device=names.get(reading.device_id, "A device"), value=value),
+        seen=reading.ts, data={"field": kind.field, "value": value}) for reading, kind, value in present]
+    services.alerts_observe(present=signals, rules=rules, cleared=[
+        (reading.home_id, dedupe_key(Source.DEVICE, reading.device_id, kind.name),
+         f"{kind.field} read {value:g} at {reading.ts.isoformat()}") for reading, kind, value in cleared])
+
+
+def on_hub_status(changes) -> None:
+    offline = [c for c in changes if c.status == Hub.Status.OFFLINE]
+    online = [c for c in changes if c.status == Hub.Status.ONLINE and c.previous != Hub.Status.ONLINE]
+    if not offline and not online:
+        return
+    rules = services.rules_for({str(c.home_id) for c in offline})
+    offline = [c for c in offline if rules[str(c.home_id)]["hub_offline"].enabled]
+    names = dict(Hub.objects.filter(pk__in={c.hub_id for c in offline}).values_list("pk", "name")) if offline else {}
+    kind = KINDS["hub_offline"]
+    services.alerts_observe(
+        rules=rules,
+        present=[services.Signal(home_id=c.home_id, source=Source.HUB, source_id=c.hub_id, kind=kind.name,
+                                 severity=rules[str(c.home_id)][kind.name].severity,
+                                 title=kind.title.format(hub=names.get(c.hub_id) or str(c.hub_id)[:8]), seen=c.ts,
+                                 data={"since": c.ts.isoformat()}) for c in offline],
+        cleared=[(c.home_id, dedupe_key(Source.HUB, c.hub_id, kind.name), f"the hub came back online at {c.ts.isoformat()}")
+                 for c in online])
