@@ -10,7 +10,7 @@ from veahome.admin_display import related_link
 from veahome.errors import ApplicationError
 
 from . import services
-from .models import Alert, AlertRule
+from .models import Alert, AlertRule, Contact, Notification
 
 STEP_CHOICES = [("", "—"), ("acknowledge", "Acknowledge"), ("escalate", "Escalate"), ("close", "Close")]
 
@@ -102,6 +102,36 @@ class AlertRuleAdmin(admin.ModelAdmin):
     search_fields = ("home__name", "home__owner__email")
     readonly_fields = ("home", "kind", "enabled", "severity", "delay_seconds", "params", "created_at", "updated_at")
     home_link = related_link("home", "home__name")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    """Whom a home's alerts are told to (kept by the home's admins in the app; shown here)."""
+
+    list_display = ("name", "home_link", "tier", "email", "enabled")
+    list_filter = ("tier", "enabled")
+    search_fields = ("name", "email", "home__name", "home__owner__email")
+    readonly_fields = ("home", "name", "email", "phone", "push_url", "tier", "enabled", "created_at", "updated_at")
+    exclude = ("push_token",)
+    home_link = related_link("home", "home__name")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Every delivery of every alert: to whom, over what, at which escalation step, how it went."""
+
+    list_display = ("alert", "channel", "recipient", "step", "status", "attempts", "sent_at", "created_at")
+    list_filter = ("status", "channel", "step")
+    search_fields = ("recipient", "alert__title", "alert__home__name")
+    list_select_related = ("alert",)
+    readonly_fields = ("alert", "home", "contact", "channel", "step", "recipient", "status", "attempts", "error",
+                       "next_attempt_at", "sent_at", "created_at", "updated_at")
 
     def has_add_permission(self, request):
         return False

@@ -62,6 +62,8 @@ class Alert(BaseModel):
     resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True, default="")
     # Why it closed: the person's note, or what cleared the cause.
     close_note = models.TextField(blank=True, default="")
+    # How many times the escalation timer escalated it (each time to the next tier).
+    escalation_level = models.PositiveSmallIntegerField(default=0)
 
     objects = scoped_manager()
 
@@ -112,3 +114,96 @@ class PendingAlert(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["home", "dedupe_key"], name="pending_alert_once")]
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    PUSH = "push", "Push (signed webhook, FCM-shaped)"
+    IN_APP = "in_app", "In the app (the live feed)"
+
+
+class Contact(BaseModel):
+    """Someone to tell about a home's alerts, in a tier: tier 1 first, the next tiers when a
+    critical alert goes unacknowledged (NotificationPolicy.escalate_after_minutes)."""
+
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=120)
+    email = models.EmailField(blank=True, default="")
+    phone = models.CharField(max_length=20, blank=True, default="")
+    # Where push notifications are POSTed (a signed webhook, FCM's message shape), and the
+    # device token they name.
+    push_url = models.URLField(max_length=500, blank=True, default="")
+    push_token = models.CharField(max_length=500, blank=True, default="")
+    tier = models.PositiveSmallIntegerField(default=1)
+    enabled = models.BooleanField(default=True)
+
+    objects = scoped_manager()
+
+    class Meta:
+        ordering = ["tier", "created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+def default_routes() -> dict:
+    return {
+        Severity.CRITICAL: {"tiers": [1], "channels": [Channel.EMAIL, Channel.PUSH, Channel.IN_APP]},
+        Severity.WARNING: {"tiers": [1], "channels": [Channel.EMAIL, Channel.IN_APP]},
+        Severity.INFO: {"tiers": [1], "channels": [Channel.IN_APP]},
+    }
+
+
+class NotificationPolicy(BaseModel):
+    """A home's notification policy: which tiers and channels each severity goes to, quiet
+    hours in the home's zone (what is not critical waits for them to end), and escalation."""
+
+    home = models.OneToOneField(Home, on_delete=models.CASCADE, related_name="notification_policy")
+    routes = models.JSONField(default=default_routes)
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    # A critical alert not acknowledged this long is escalated and sent to the next tier; 0: never.
+    escalate_after_minutes = models.PositiveSmallIntegerField(default=10)
+
+    objects = scoped_manager()
+
+    def __str__(self):
+        return f"policy of {self.home_id}"
+
+
+class Notification(BaseModel):
+    """One delivery of an alert: to a contact over a channel at an escalation step. At most
+    one per (alert, contact, channel, step), whatever retries and redeliveries happen."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent (or retried at next_attempt_at)"
+        HELD = "held", "Held by quiet hours until next_attempt_at"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Accepted by the mail server or the webhook"
+        FAILED = "failed", "Given up after its attempts"
+        UNCONFIRMED = "unconfirmed", "Interrupted while sending: maybe delivered, never sent twice"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    step = models.PositiveSmallIntegerField(default=0)
+    # Whom it went to, as it was then (the contact may change or go): an email, a webhook's host.
+    recipient = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scoped_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["alert", "contact", "channel", "step"], nulls_distinct=False,
+                                               name="notification_once")]
+        indexes = [models.Index(fields=["next_attempt_at"], name="notification_due_idx",
+                                condition=Q(status__in=["pending", "held"]))]
+
+    def __str__(self):
+        return f"{self.channel} for {self.alert_id} (step {self.step})"

@@ -19,11 +19,14 @@ from realtime.events import publish_many
 from veahome.errors import ApplicationError
 from veahome.services import model_update
 
+from . import notify
 from .errors import AlertError
 from .kinds import KINDS, MAX_DELAY_SECONDS, dedupe_key, default_params
-from .models import Alert, AlertRule, PendingAlert
+from .models import Alert, AlertRule, Contact, NotificationPolicy, PendingAlert
 
 Status = Alert.Status
+# Tier 1, then at most this many escalations to the next tiers.
+MAX_ESCALATIONS = 2
 
 
 @dataclass
@@ -97,8 +100,9 @@ def alert_event(alert: Alert | dict) -> dict:
 
 _UPSERT = f"""
 INSERT INTO {Alert._meta.db_table} (id, created_at, updated_at, home_id, source, source_id, kind, severity,
-    status, dedupe_key, title, data, occurrences, first_seen_at, last_seen_at, resolution, close_note)
-VALUES (%s, now(), now(), %s, %s, %s, %s, %s, 'open', %s, %s, %s::jsonb, %s, %s, %s, '', '')
+    status, dedupe_key, title, data, occurrences, first_seen_at, last_seen_at, resolution, close_note,
+    escalation_level)
+VALUES (%s, now(), now(), %s, %s, %s, %s, %s, 'open', %s, %s, %s::jsonb, %s, %s, %s, '', '', 0)
 ON CONFLICT (home_id, dedupe_key) WHERE (NOT (status = 'closed'))
 DO UPDATE SET occurrences = {Alert._meta.db_table}.occurrences + EXCLUDED.occurrences,
     last_seen_at = GREATEST({Alert._meta.db_table}.last_seen_at, EXCLUDED.last_seen_at),
@@ -136,6 +140,8 @@ def alerts_raise(signals: list[Signal]) -> list[dict]:
             rows.append(row)
             events.append((signal.home_id, "alert:new" if row["inserted"] else "alert:update", alert_event(row)))
     publish_many(events)
+    # A new alert is told to the home's contacts (alerts.notify); a repeat is not told again.
+    notify.plan([row["id"] for row in rows if row["inserted"]], step=0)
     return rows
 
 
@@ -200,6 +206,29 @@ def alerts_tick(*, now: datetime.datetime | None = None, batch: int = 500) -> in
     return len(due)
 
 
+def alerts_escalate_due(*, now: datetime.datetime | None = None, batch: int = 200) -> int:
+    """Critical alerts nobody acknowledged within their home's escalate_after_minutes (again
+    after each further period): escalated by the system and sent to the next tier, up to
+    MAX_ESCALATIONS times. The number escalated."""
+    now = now or timezone.now()
+    escalated = 0
+    with transaction.atomic():
+        candidates = list(Alert.objects.filter(severity="critical", status__in=[Status.OPEN, Status.ESCALATED],
+                                               escalation_level__lt=MAX_ESCALATIONS)
+                          .select_for_update(skip_locked=True).order_by("first_seen_at")[:batch])
+        policies = {p.home_id: p for p in NotificationPolicy.objects.filter(home_id__in={a.home_id for a in candidates})}
+        for alert in candidates:
+            minutes = (policies.get(alert.home_id) or NotificationPolicy()).escalate_after_minutes
+            if not minutes or alert.first_seen_at + datetime.timedelta(minutes=minutes * (alert.escalation_level + 1)) > now:
+                continue
+            model_update(instance=alert, data={"status": Status.ESCALATED, "escalated_at": now, "escalated_by": None,
+                                               "escalation_level": alert.escalation_level + 1})
+            publish_many([(alert.home_id, "alert:update", alert_event(alert))])
+            notify.plan([alert.pk], step=alert.escalation_level)
+            escalated += 1
+    return escalated
+
+
 # --- the people's steps -----------------------------------------------------------------------
 
 STEPS = {
@@ -253,5 +282,56 @@ def alert_rule_update(*, home, kind: str, enabled: bool | None = None, severity:
         data["delay_seconds"] = min(delay_seconds, MAX_DELAY_SECONDS)
     if params:
         data["params"] = {**row.params, **{k: v for k, v in params.items() if k in spec.params}}
-    model_update(instance=row, data=data)
-    return rules_for([home.pk])[str(home.pk)][kind]
+    changed = model_update(instance=row, data=data)
+    rule = rules_for([home.pk])[str(home.pk)][kind]
+    if changed:
+        publish_many([(home.pk, "alert-rule:update", {"kind": kind, "enabled": rule.enabled,
+                                                       "severity": rule.severity,
+                                                       "delaySeconds": rule.delay_seconds})])
+    return rule
+
+
+# --- contacts and the policy ------------------------------------------------------------------
+
+
+def _contact_event(contact: Contact) -> dict:
+    # Every member's app hears of it; the addresses stay in the contacts API (members and above).
+    return {"contactId": str(contact.pk), "name": contact.name, "tier": contact.tier, "enabled": contact.enabled}
+
+
+@transaction.atomic
+def contact_create(*, home, **fields) -> Contact:
+    contact = Contact.objects.create(home=home, **fields)
+    publish_many([(home.pk, "contact:created", _contact_event(contact))])
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, **fields) -> Contact:
+    if model_update(instance=contact, data=fields):
+        publish_many([(contact.home_id, "contact:update", _contact_event(contact))])
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    # Deliveries keep their record (who it went to, then); the contact link is cleared.
+    event = _contact_event(contact)
+    home_id = contact.home_id
+    contact.delete()
+    publish_many([(home_id, "contact:deleted", event)])
+
+
+@transaction.atomic
+def policy_update(*, home, **fields) -> NotificationPolicy:
+    policy, _ = NotificationPolicy.objects.select_for_update().get_or_create(home=home)
+    changed = model_update(instance=policy, data=fields)
+    if changed:
+        publish_many([(home.pk, "notification-policy:update", {"changed": [_camel(name) for name in changed
+                                                                          if name != "updated_at"]})])
+    return policy
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

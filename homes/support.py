@@ -25,7 +25,8 @@ SUPPORT_PERMISSIONS = {
     "automations": {"scene": ("view",), "schedule": ("view", "change"), "automation": ("view", "change"),
                     "scenerun": ("view",), "schedulerun": ("view",), "automationrun": ("view",)},
     # Agents take an alert's steps (acknowledge, escalate, close with a note) through the change page.
-    "alerts": {"alert": ("view", "change"), "alertrule": ("view",)},
+    "alerts": {"alert": ("view", "change"), "alertrule": ("view",), "contact": ("view",),
+               "notificationpolicy": ("view",), "notification": ("view",)},
 }
 
 

@@ -19,6 +19,9 @@ class Endpoint:
     role: str = "guest"
     # The code a member one role short gets (removing another member is a role rule of its own).
     short_code: str = "role_required"
+    # Who may read the resource at all (and ask OPTIONS of it): guests, except for what only
+    # members see (a home's contacts and its notification policy).
+    read_role: str = "guest"
 
     def call(self, client, world):
         body = self.body(world) if self.body else None
@@ -28,8 +31,8 @@ class Endpoint:
 ENDPOINTS: list[Endpoint] = []
 
 
-def endpoint(name, method, url, body=None, role="guest", short_code="role_required"):
-    ENDPOINTS.append(Endpoint(name, method, url, body, role, short_code))
+def endpoint(name, method, url, body=None, role="guest", short_code="role_required", read_role="guest"):
+    ENDPOINTS.append(Endpoint(name, method, url, body, role, short_code, read_role))
 
 
 def H(w):
@@ -171,3 +174,41 @@ endpoint("home snapshot", "get", lambda w: f"{H(w)}/snapshot")
 
 endpoint("device control", "put", lambda w: f"{H(w)}/devices/{w['lamp'].pk}/control", lambda w: {"isActive": True}, role="member")
 endpoint("device learn", "post", lambda w: f"/api/hubs/{w['hub'].pk}/devices/{w['tv'].pk}/learn", lambda w: {"action": "OFF"}, role="member")
+
+
+def _alert(w):
+    """An open alert of the home (a leak on its lamp, as the detection would raise it)."""
+    from django.utils import timezone
+
+    from alerts.models import Alert
+    from alerts.services import Signal, alerts_raise
+
+    if "alert" not in w:
+        [row] = alerts_raise([Signal(home_id=w["home"].pk, source="device", source_id=w["lamp"].pk, kind="water_leak",
+                                     severity="critical", title="Leak", seen=timezone.now())])
+        w["alert"] = Alert.objects.get(pk=row["id"])
+    return w["alert"]
+
+
+def _contact(w):
+    from alerts.services import contact_create
+
+    if "contact" not in w:
+        w["contact"] = contact_create(home=w["home"], name="Ana", email="ana@example.com")
+    return w["contact"]
+
+
+endpoint("home alerts", "get", lambda w: f"{H(w)}/alerts")
+endpoint("home alert detail", "get", lambda w: f"{H(w)}/alerts/{_alert(w).pk}")
+endpoint("alert notifications", "get", lambda w: f"{H(w)}/alerts/{_alert(w).pk}/notifications")
+endpoint("alert rules", "get", lambda w: f"{H(w)}/alert-rules")
+endpoint("alert rule", "get", lambda w: f"{H(w)}/alert-rules/battery_low")
+endpoint("alert rule update", "patch", lambda w: f"{H(w)}/alert-rules/battery_low", lambda w: {"enabled": False}, role="admin")
+endpoint("contacts list", "get", lambda w: f"{H(w)}/contacts", role="member", read_role="member")
+endpoint("contact create", "post", lambda w: f"{H(w)}/contacts", lambda w: {"name": "Ben", "email": "ben@example.com"}, role="admin", read_role="member")
+endpoint("contact detail", "get", lambda w: f"{H(w)}/contacts/{_contact(w).pk}", role="member", read_role="member")
+endpoint("contact update", "patch", lambda w: f"{H(w)}/contacts/{_contact(w).pk}", lambda w: {"tier": 2}, role="admin", read_role="member")
+endpoint("contact replace", "put", lambda w: f"{H(w)}/contacts/{_contact(w).pk}", lambda w: {"name": "Ana B"}, role="admin", read_role="member")
+endpoint("contact delete", "delete", lambda w: f"{H(w)}/contacts/{_contact(w).pk}", role="admin", read_role="member")
+endpoint("notification policy", "get", lambda w: f"{H(w)}/notification-policy", role="member", read_role="member")
+endpoint("notification policy update", "patch", lambda w: f"{H(w)}/notification-policy", lambda w: {"escalateAfterMinutes": 5}, role="admin", read_role="member")

@@ -90,6 +90,7 @@ ID_NAMES = {
     "automations": "automationId",
     "tariffs": "tariffId",
     "alerts": "alertId",
+    "contacts": "contactId",
     "runs": "runId",
 }
 

@@ -338,5 +338,16 @@ MQTT_SHARED_GROUP = env("MQTT_SHARED_GROUP", default="veahome")
 MQTT_SESSION_EXPIRY_SECONDS = env.int("MQTT_SESSION_EXPIRY_SECONDS", default=86_400)
 MQTT_INGEST_BATCH_SIZE = env.int("MQTT_INGEST_BATCH_SIZE", default=500)
 MQTT_INGEST_BATCH_MS = env.int("MQTT_INGEST_BATCH_MS", default=5)
+# Alert notifications: mail through SMTP by default (EMAIL_URL-less: host and port), signed
+# webhooks for push (alerts/notify.py).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="127.0.0.1")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="VeaHome alerts <alerts@veahome.local>")
+NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=5.0)
 # QoS 1 messages the hub publisher keeps in flight before it waits for PUBACKs.
 MQTT_PUBLISH_MAX_INFLIGHT = env.int("MQTT_PUBLISH_MAX_INFLIGHT", default=1000)

@@ -1,6 +1,7 @@
 """Alerts across the caller's homes (`/api/alerts`), a home's alerts and its alert rules."""
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -8,13 +9,22 @@ from rest_framework.response import Response
 from alerts import services
 from alerts.errors import AlertError
 from alerts.kinds import KINDS
-from alerts.models import Alert
-from homes.api.mixins import HomeScopedMixin, parse_uuid, require_role
-from homes.scoping import Role
+from alerts import notify
+from alerts.models import Alert, Contact, Notification
+from homes.api.mixins import HomeScopedMixin, HomeScopedViewSet, parse_uuid, require_role
+from homes.scoping import Role, role_at_least
 from homes.selectors import membership_in_home
 
 from .filters import AlertFilter, HomeAlertFilter
-from .serializers import AlertRuleSerializer, AlertRuleUpdateSerializer, AlertSerializer, AlertStepSerializer
+from .serializers import (
+    AlertRuleSerializer,
+    AlertRuleUpdateSerializer,
+    AlertSerializer,
+    AlertStepSerializer,
+    ContactSerializer,
+    NotificationPolicySerializer,
+    NotificationSerializer,
+)
 
 
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -76,7 +86,68 @@ class HomeAlertViewSet(HomeScopedMixin, mixins.ListModelMixin, mixins.RetrieveMo
     filterset_class = HomeAlertFilter
     lookup_value_regex = "[^/]+"
 
+    def get_serializer_class(self):
+        return NotificationSerializer if self.action == "notifications" else AlertSerializer
 
+    @extend_schema(responses={200: NotificationSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def notifications(self, request, *args, **kwargs):
+        """What was sent about the alert, to whom, over which channel, at which escalation step,
+        and how it went."""
+        alert = self.get_object()
+        page = self.paginate_queryset(Notification.objects.filter(alert=alert).order_by("step", "created_at"))
+        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class ContactViewSet(HomeScopedViewSet):
+    """The people told about the home's alerts; members read, admins and the owner change."""
+
+    queryset = Contact.objects.all()
+    serializer_class = ContactSerializer
+    read_role = Role.MEMBER
+    write_role = Role.ADMIN
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["show_keys"] = role_at_least(self.membership.role, Role.ADMIN)
+        return context
+
+    def perform_create(self, serializer):
+        serializer.instance = services.contact_create(home=self.home, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.contact_update(contact=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.contact_delete(contact=instance)
+
+
+class NotificationPolicyViewSet(HomeScopedMixin, viewsets.ViewSet):
+    """The home's notification policy (one per home; the defaults until changed)."""
+
+    read_role = Role.MEMBER
+    write_role = Role.ADMIN
+    serializer_class = NotificationPolicySerializer
+
+    @extend_schema(responses={200: NotificationPolicySerializer})
+    def show(self, request, *args, **kwargs):
+        return Response(NotificationPolicySerializer(notify.policy_of(self.home.pk)).data)
+
+    @extend_schema(request=NotificationPolicySerializer, responses={200: NotificationPolicySerializer})
+    def partial(self, request, *args, **kwargs):
+        body = NotificationPolicySerializer(notify.policy_of(self.home.pk), data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        policy = services.policy_update(home=self.home, **body.validated_data)
+        return Response(NotificationPolicySerializer(policy).data)
+
+
+KIND_PARAMETER = OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=sorted(KINDS),
+                                  description="The alert kind the rule is for.")
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[KIND_PARAMETER]),
+                    partial_update=extend_schema(parameters=[KIND_PARAMETER]))
 class AlertRuleViewSet(HomeScopedMixin, viewsets.ViewSet):
     """Per-home detection settings, one per alert kind; reading them is every member's, changing
     them an admin's."""

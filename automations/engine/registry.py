@@ -426,4 +426,7 @@ def notify_action(cfg, ctx, path):
     message = require(cfg, "message", path)
     if not isinstance(message, str) or not 0 < len(message) <= 500:
         raise ConfigError(f"{path}.message", "must be a text of 1 to 500 characters")
-    return {"message": message}
+    severity = cfg.get("severity", "info")
+    if severity not in ("info", "warning", "critical"):
+        raise ConfigError(f"{path}.severity", "must be info, warning or critical")
+    return {"message": message, "severity": severity}

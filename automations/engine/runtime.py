@@ -204,7 +204,7 @@ def _advance(run: AutomationRun, automation: Automation, compiled, ctx: RunConte
                 publish(automation.home_id, "automation:notify", {
                     "automationId": str(automation.pk), "name": automation.name, "runId": str(run.pk),
                     "message": step.cfg["message"]})
-                entry["outcome"] = "sent to the live feed"
+                entry.update(_notify(automation, run, step.cfg, ctx.now))
             elif step.kind == "delay":
                 run.resume_at = ctx.now + datetime.timedelta(seconds=step.cfg["seconds"])
                 entry["delayedUntil"] = run.resume_at.isoformat()
@@ -227,6 +227,18 @@ def _advance(run: AutomationRun, automation: Automation, compiled, ctx: RunConte
             return _finish(run, automation, Status.FAILED, timezone.now(), note=f"{step.path} failed")
         entry["ms"] = round((time.perf_counter() - started) * 1000, 1)
     _finish(run, automation, Status.SUCCEEDED, timezone.now())
+
+
+def _notify(automation: Automation, run: AutomationRun, cfg: dict, now) -> dict:
+    """A notify step is an alert of the automation (alerts: one per automation while it is
+    open, told to the home's contacts by its policy), besides the live feed's event."""
+    from alerts import services as alerts
+
+    [row] = alerts.alerts_raise([alerts.Signal(
+        home_id=automation.home_id, source="automation", source_id=automation.pk, kind="automation",
+        severity=cfg.get("severity", "info"), title=cfg["message"], seen=now,
+        data={"automation": automation.name, "runId": str(run.pk)})])
+    return {"outcome": "alert raised" if row["inserted"] else "alert repeated", "alertId": str(row["id"])}
 
 
 def _wait(run: AutomationRun, automation: Automation, entry: dict, started: float) -> None:

@@ -118,3 +118,21 @@ def test_a_rule_without_delay_raises_a_hub_offline_at_once(place):
     ingest_batch([hub_status(hub, "offline")])
     [alert] = alerts_of(home)
     assert (alert.kind, alert.severity) == ("hub_offline", "critical")
+
+
+def test_an_automations_notify_action_raises_its_alert_and_repeats_count(place):
+    from automations.engine import runtime
+    from tests.automations.engine_support import automation
+
+    home, leak = place["home"], place["leak"]
+    auto = automation(home, trigger={"type": "device", "deviceId": str(leak.pk), "attribute": "isActive",
+                                     "equals": True},
+                      actions=[{"type": "notify", "message": "Check the basement", "severity": "warning"}])
+    first = runtime.run_now(automation=auto)
+    second = runtime.run_now(automation=auto)
+    [alert] = alerts_of(home)
+    assert (alert.source, alert.source_id, alert.kind, alert.severity, alert.title, alert.occurrences) == (
+        "automation", auto.pk, "automation", "warning", "Check the basement", 2)
+    assert first.trace["actions"][0]["outcome"] == "alert raised"
+    assert second.trace["actions"][0] == {**second.trace["actions"][0], "outcome": "alert repeated",
+                                          "alertId": str(alert.pk)}

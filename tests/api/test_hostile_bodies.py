@@ -13,8 +13,10 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.db.models import Max
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from alerts import services as alert_services
 from energy import services as energy_services
 from homes.models import Membership
 from tests import factories as f
@@ -116,7 +118,16 @@ def ids(world):
         "groupId": world["group"].pk, "sceneId": world["scene"].pk, "scheduleId": world["schedule"].pk,
         "automationId": world["automation"].pk, "tariffId": tariff.pk,
         "memberId": Membership.objects.get(user=guest, home=home).pk,
+        "alertId": _alert(world)["id"], "kind": "battery_low",
+        "contactId": alert_services.contact_create(home=home, name="Ana", email="ana@example.com").pk,
     }
+
+
+def _alert(world) -> dict:
+    [row] = alert_services.alerts_raise([alert_services.Signal(
+        home_id=world["home"].pk, source="device", source_id=world["lamp"].pk, kind="water_leak",
+        severity="critical", title="Leak", seen=timezone.now())])
+    return row
 
 
 @pytest.mark.parametrize("method,path,props", OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])

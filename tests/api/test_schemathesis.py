@@ -55,6 +55,7 @@ def _spares(home) -> dict:
         "memberId": Membership.objects.get(user=guest, home=home).pk,
         "alertId": _alert(home, device),
         "kind": "temperature_low",
+        "contactId": _contact(home, "Spare"),
     }
 
 
@@ -64,6 +65,12 @@ def _alert(home, device):
     [row] = alerts_raise([Signal(home_id=home.pk, source="device", source_id=device.pk, kind="water_leak",
                                  severity="critical", title="Leak", seen=timezone.now())])
     return row["id"]
+
+
+def _contact(home, name):
+    from alerts.services import contact_create
+
+    return contact_create(home=home, name=name, email=f"{name.lower()}@example.com").pk
 
 
 @pytest.mark.slow
@@ -85,6 +92,7 @@ def test_fuzzing_the_schema_finds_no_failure(world, live_server, tmp_path):
         "memberId": Membership.objects.get(user=guest, home=home).pk,
         "alertId": _alert(home, world["lamp"]),
         "kind": "battery_low",
+        "contactId": _contact(home, "Ana"),
     }
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(ids, _spares(home)))

@@ -205,6 +205,7 @@ def test_automation_bad_condition(api, world, condition, field):
         ({"type": "delay", "seconds": 0}, "actions.0.seconds"),
         ({"type": "delay", "seconds": "soon"}, "actions.0.seconds"),
         ({"type": "notify", "message": ""}, "actions.0.message"),
+        ({"type": "notify", "message": "Hi", "severity": "urgent"}, "actions.0.severity"),
         ({"type": "device", "deviceId": "LAMP", "state": {"isActive": 1}}, "actions.0.state.isActive"),
         ({"type": "device", "deviceId": "LAMP", "state": {"value": "bright"}}, "actions.0.state.value"),
     ],

@@ -176,6 +176,17 @@ EXPECTED = {
     "scene activate": _scene_activate_events,
     "group control": _group_control_events,
     "automation run": _automation_run_events,
+    "alert rule update": lambda w, r: [("alert-rule:update", {"kind": "battery_low", "enabled": False,
+                                                              "severity": "warning", "delaySeconds": 0})],
+    "contact create": lambda w, r: [("contact:created", {"contactId": _id(r), "name": "Ben", "tier": 1,
+                                                         "enabled": True})],
+    "contact update": lambda w, r: [("contact:update", {"contactId": str(w["contact"].pk), "name": "Ana", "tier": 2,
+                                                        "enabled": True})],
+    "contact replace": lambda w, r: [("contact:update", {"contactId": str(w["contact"].pk), "name": "Ana B",
+                                                         "tier": 1, "enabled": True})],
+    "contact delete": lambda w, r: [("contact:deleted", {"contactId": str(w["contact"].pk), "name": "Ana", "tier": 1,
+                                                         "enabled": True})],
+    "notification policy update": lambda w, r: [("notification-policy:update", {"changed": ["escalateAfterMinutes"]})],
 }
 WRITES = [e for e in ENDPOINTS if e.method != "get"]
 

@@ -203,6 +203,11 @@ def _seed_alerts(home: Home, hub: Hub, devices: dict, owner: User, created: dict
 
     if Alert.objects.filter(home=home).exists():
         return
+    alert_services.contact_create(home=home, name=owner.name, email=owner.email, tier=1)
+    alert_services.contact_create(home=home, name="Neighbour", email="neighbour@veahome.local", phone="+34600000001",
+                                  tier=2)
+    alert_services.policy_update(home=home, quiet_start=datetime.time(23, 0), quiet_end=datetime.time(7, 0),
+                                 escalate_after_minutes=15)
     alert_services.alert_rule_update(home=home, kind="temperature_high", params={"above": 30, "clear_below": 28})
     now = timezone.now()
     Signal = alert_services.Signal
