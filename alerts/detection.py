@@ -5,11 +5,18 @@ the open and pending alerts it could resolve, only for batches that carry a watc
 - telemetry (devices.state_changes.Reading): smoke, leak, battery, temperature, by each kind's
   thresholds (alerts.kinds);
 - hubs (hubs.status_changes): offline raises `hub_offline` after the rule's delay (5 minutes
-  by default); back online resolves it, or drops it before it was raised.
+  by default); back online resolves it, or drops it before it was raised;
+- energy budgets (`check_budgets`, beat every 10 minutes): the month's usage over the budget
+  raises `budget_exceeded`, a month-end forecast over it `budget_forecast`, each once a month;
+  a new month, or a budget raised above the usage, resolves them.
 """
+import datetime
 from django.db import connection
 
 from devices.models import Device
+from energy import selectors as energy_selectors
+from energy import services as energy_services
+from energy.models import Budget
 from hubs.models import Hub
 
 from . import services
@@ -80,3 +87,51 @@ def on_hub_status(changes) -> None:
                                  data={"since": c.ts.isoformat()}) for c in offline],
         cleared=[(c.home_id, dedupe_key(Source.HUB, c.hub_id, kind.name), f"the hub came back online at {c.ts.isoformat()}")
                  for c in online])
+
+
+
+def check_budgets(*, now: datetime.datetime | None = None) -> dict:
+    """Every home's budget against its month so far; counts of what was raised and resolved."""
+    counts = {"raised": 0, "resolved": 0}
+    for budget in Budget.objects.select_related("home").order_by("pk").iterator(chunk_size=200):
+        status = energy_selectors.budget_status(home=budget.home, now=now)
+        if status is None:
+            continue
+        home = budget.home
+        rules = services.rules_for([home.pk])
+        month = datetime.date.fromisoformat(status["month"])
+        local_day = (now or datetime.datetime.now(datetime.UTC)).astimezone(home.tz).day
+        present, cleared = [], []
+        exceeded_rule, forecast_rule = rules[str(home.pk)]["budget_exceeded"], rules[str(home.pk)]["budget_forecast"]
+        if status["exceeded"]:
+            if exceeded_rule.enabled and budget.notified_month != month:
+                present.append(_budget_signal(home, budget, "budget_exceeded", status["percentUsed"], status,
+                                              exceeded_rule.severity))
+                energy_services.budget_mark_notified(budget=budget, month=month)
+        else:
+            cleared.append((home.pk, dedupe_key(Source.ENERGY, budget.pk, "budget_exceeded"),
+                            f"{status['percentUsed'] or 0:g} % of the budget used this month ({status['month']})"))
+        if status["forecastExceeded"] and not status["exceeded"]:
+            if (forecast_rule.enabled and local_day > forecast_rule.params["after_days"]
+                    and not Alert.objects.filter(home=home, source_id=budget.pk, kind="budget_forecast",
+                                                 data__month=status["month"]).exists()):
+                present.append(_budget_signal(home, budget, "budget_forecast", status["forecastPercent"], status,
+                                              forecast_rule.severity))
+        elif not status["forecastExceeded"]:
+            cleared.append((home.pk, dedupe_key(Source.ENERGY, budget.pk, "budget_forecast"),
+                            f"the forecast is {status['forecastPercent'] or 0:g} % of the budget"))
+        if cleared:
+            cleared = [c for c in cleared if (str(c[0]), c[1]) in _watched([str(home.pk)], {c[1] for c in cleared})]
+        if present or cleared:
+            services.alerts_observe(present=present, cleared=cleared, rules=rules)
+            counts["raised"] += len(present)
+            counts["resolved"] += len(cleared)
+    return counts
+
+
+def _budget_signal(home, budget, kind: str, percent, status: dict, severity: str) -> services.Signal:
+    return services.Signal(
+        home_id=home.pk, source=Source.ENERGY, source_id=budget.pk, kind=kind, severity=severity,
+        title=KINDS[kind].title.format(value=percent or 0), seen=datetime.datetime.now(datetime.UTC),
+        data={"month": status["month"], "used": status["used"], "forecast": status["forecast"],
+              "amount": status["amount"], "budgetKind": status["kind"]})

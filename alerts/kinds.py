@@ -70,6 +70,12 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in [
              "clear_above": Param(7, -50, 120, "Resolve at or above this (°C)."),
          }),
     Kind("hub_offline", Source.HUB, Severity.WARNING, "Hub {hub} is offline", delay_seconds=300),
+    # The home's monthly energy budget (energy.selectors.budget_status), checked by alerts.check_budgets.
+    Kind("budget_exceeded", Source.ENERGY, Severity.WARNING, "Energy budget exceeded: {value:g} % used"),
+    Kind("budget_forecast", Source.ENERGY, Severity.INFO,
+         "Energy budget on course to be exceeded: {value:g} % by the end of the month", params={
+             "after_days": Param(5, 0, 27, "Forecast only after this many days of the month (too little data before)."),
+         }),
 ]}
 
 # The telemetry fields some kind reads, and the kinds that read each.

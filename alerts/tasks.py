@@ -18,3 +18,10 @@ def alerts_tick() -> dict:
 @shared_task(name="alerts.deliver")
 def deliver(ids: list[str]) -> dict:
     return notify.deliver(ids)
+
+
+@shared_task(name="alerts.check_budgets")
+def check_budgets() -> dict:
+    from . import detection
+
+    return detection.check_budgets()

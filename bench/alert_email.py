@@ -12,6 +12,7 @@ X-VeaHome-Alert header), p50 / p99 / max. Goal: p99 <= 2 s at 50 alerts/s.
 """
 import argparse
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     args = parser.parse_args()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command lines
     print(f"load average at start: {os.getloadavg()}")
     homes, devices = fixture(args.homes, args.sensors)
     count = min(len(devices), int(args.rate * args.seconds))

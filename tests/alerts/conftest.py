@@ -10,6 +10,7 @@ import pytest
 from hubs.ingest import messages, services as ingest
 from hubs.mqtt import topics
 from tests import factories as f
+from tests.energy.conftest import store  # noqa: F401  (the energy suites' time-series store)
 from tests.ingest.conftest import feed, listener, mosquitto, mqtt, sim_hub  # noqa: F401
 
 UTC = datetime.UTC
