@@ -6,6 +6,9 @@ the open and pending alerts it could resolve, only for batches that carry a watc
   thresholds (alerts.kinds);
 - hubs (hubs.status_changes): offline raises `hub_offline` after the rule's delay (5 minutes
   by default); back online resolves it, or drops it before it was raised;
+- devices posting over HTTP (`check_devices`, beat every minute): one not heard from (its
+  token's last heartbeat or readings) for the rule's minutes raises `device_silent`; heard
+  from again resolves it;
 - energy budgets (`check_budgets`, beat every 10 minutes): the month's usage over the budget
   raises `budget_exceeded`, a month-end forecast over it `budget_forecast`, each once a month;
   a new month, or a budget raised above the usage, resolves them.
@@ -16,7 +19,7 @@ from django.db import connection
 from devices.models import Device
 from energy import selectors as energy_selectors
 from energy import services as energy_services
-from energy.models import Budget
+from energy.models import Budget, IngestionToken
 from hubs.models import Hub
 
 from . import services
@@ -135,3 +138,33 @@ def _budget_signal(home, budget, kind: str, percent, status: dict, severity: str
         title=KINDS[kind].title.format(value=percent or 0), seen=datetime.datetime.now(datetime.UTC),
         data={"month": status["month"], "used": status["used"], "forecast": status["forecast"],
               "amount": status["amount"], "budgetKind": status["kind"]})
+
+
+def check_devices(*, now: datetime.datetime | None = None) -> dict:
+    """Every device with an ingestion token that has been heard from once: silent for longer
+    than its home's `device_silent` minutes raises; heard from again resolves."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    rows = list(IngestionToken.objects.filter(last_used_at__isnull=False)
+                .values_list("device_id", "device__home_id", "device__name", "last_used_at"))
+    if not rows:
+        return {"raised": 0, "resolved": 0}
+    homes = {str(home_id) for _, home_id, _, _ in rows}
+    rules = services.rules_for(homes)
+    keys = {dedupe_key(Source.DEVICE, device_id, "device_silent") for device_id, _, _, _ in rows}
+    watched = _watched(homes, keys)
+    present, cleared = [], []
+    for device_id, home_id, name, heard in rows:
+        rule = rules[str(home_id)]["device_silent"]
+        key = dedupe_key(Source.DEVICE, device_id, "device_silent")
+        minutes = (now - heard).total_seconds() / 60
+        if minutes > rule.params["after_minutes"]:
+            if rule.enabled and (str(home_id), key) not in watched:
+                present.append(services.Signal(
+                    home_id=home_id, source=Source.DEVICE, source_id=device_id, kind="device_silent",
+                    severity=rule.severity, title=KINDS["device_silent"].title.format(device=name, value=round(minutes)),
+                    seen=now, data={"lastHeardAt": heard.isoformat()}))
+        elif (str(home_id), key) in watched:
+            cleared.append((home_id, key, f"heard from at {heard.isoformat()}"))
+    if present or cleared:
+        services.alerts_observe(present=present, cleared=cleared, rules=rules)
+    return {"raised": len(present), "resolved": len(cleared)}

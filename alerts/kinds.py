@@ -70,6 +70,9 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in [
              "clear_above": Param(7, -50, 120, "Resolve at or above this (°C)."),
          }),
     Kind("hub_offline", Source.HUB, Severity.WARNING, "Hub {hub} is offline", delay_seconds=300),
+    # A device posting over HTTP (no hub) not heard from (heartbeat or readings), by alerts.check_devices.
+    Kind("device_silent", Source.DEVICE, Severity.WARNING, "{device} has not reported for {value:g} minutes",
+         params={"after_minutes": Param(15, 1, 1440, "Raise when not heard from for this long (minutes).")}),
     # The home's monthly energy budget (energy.selectors.budget_status), checked by alerts.check_budgets.
     Kind("budget_exceeded", Source.ENERGY, Severity.WARNING, "Energy budget exceeded: {value:g} % used"),
     Kind("budget_forecast", Source.ENERGY, Severity.INFO,

@@ -25,3 +25,10 @@ def check_budgets() -> dict:
     from . import detection
 
     return detection.check_budgets()
+
+
+@shared_task(name="alerts.check_devices")
+def check_devices() -> dict:
+    from . import detection
+
+    return detection.check_devices()

@@ -156,6 +156,11 @@ def device_for_token(token: str) -> Device | None:
     return row.device
 
 
+def device_heard_at(*, device: Device) -> datetime.datetime:
+    """When a token device was last heard from (its token's last use: a heartbeat or readings)."""
+    return IngestionToken.objects.filter(device=device).values_list("last_used_at", flat=True).first()
+
+
 def ingest_device_readings(*, device: Device, readings: list[dict]) -> int:
     """Validated readings ({"ts", "fields"}) of one device, as one batch."""
     points = [points_store.telemetry_point(home_id=device.home_id, device_id=device.pk, room_id=device.room_id,

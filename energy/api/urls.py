@@ -14,5 +14,6 @@ urlpatterns = [
     re_path(rf"^{HOME}/devices/(?P<device_id>[^/]+)/ingestion-token/?$", views.IngestionTokenView.as_view(), name="device-ingestion-token"),
     re_path(rf"^{HOME}/budget/?$", views.BudgetView.as_view(), name="home-budget"),
     re_path(r"^device/data/?$", views.DeviceDataView.as_view(), name="device-data"),
+    re_path(r"^device/heartbeat/?$", views.DeviceHeartbeatView.as_view(), name="device-heartbeat"),
     *router.urls,
 ]

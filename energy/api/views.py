@@ -182,11 +182,9 @@ class DeviceDataThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": getattr(request, "ingest_device_id", None) or self.get_ident(request)}
 
 
-class DeviceDataView(APIView):
-    """Readings posted by a device that does not sit behind a hub.
-
-    `Authorization: Device <token>` (or `X-Device-Token`). Field names are kept as sent.
-    """
+class _DeviceTokenView(APIView):
+    """An endpoint of a device that does not sit behind a hub, authenticated by its ingestion
+    token: `Authorization: Device <token>` (or `X-Device-Token`), throttled per device."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -205,15 +203,35 @@ class DeviceDataView(APIView):
     def get_authenticate_header(self, request):
         return "Device"
 
-    @extend_schema(request=dict, responses={202: dict})
-    def post(self, request, *args, **kwargs):
+    def _checked_device(self, request) -> Device:
         device = self._device(request)
         # Throttled per device, which is only known once the token is checked.
         request.ingest_device_id = str(device.pk)
         throttle = DeviceDataThrottle()
         if not throttle.allow_request(request, self):
             self.throttled(request, throttle.wait())
+        return device
+
+
+class DeviceDataView(_DeviceTokenView):
+    """Readings posted by a device that does not sit behind a hub. Field names are kept as sent."""
+
+    @extend_schema(request=dict, responses={202: dict})
+    def post(self, request, *args, **kwargs):
+        device = self._checked_device(request)
         serializer = DeviceDataSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         accepted = services.ingest_device_readings(device=device, readings=serializer.validated_data["readings"])
         return Response({"deviceId": str(device.pk), "accepted": accepted}, status=status.HTTP_202_ACCEPTED)
+
+
+class DeviceHeartbeatView(_DeviceTokenView):
+    """`POST /api/device/heartbeat` (seed 001's device heartbeat, for devices without a hub): the
+    device is alive. Its readings count as well; a device heard from by neither for its home's
+    `device_silent` rule raises that alert (docs/alerts.md). No body."""
+
+    @extend_schema(request=None, responses={202: dict})
+    def post(self, request, *args, **kwargs):
+        device = self._checked_device(request)
+        return Response({"deviceId": str(device.pk), "heardAt": services.device_heard_at(device=device).isoformat()},
+                        status=status.HTTP_202_ACCEPTED)

@@ -81,7 +81,7 @@ def test_rules_show_the_defaults_and_admins_change_them_field_by_field(api, plac
     url = f"/api/homes/{place['home'].pk}/alert-rules"
     rules = {r["kind"]: r for r in api.get(url).json()}
     assert set(rules) == {"smoke", "water_leak", "battery_low", "temperature_high", "temperature_low", "hub_offline",
-                          "budget_exceeded", "budget_forecast"}
+                          "budget_exceeded", "budget_forecast", "device_silent"}
     assert (rules["hub_offline"]["delaySeconds"], rules["hub_offline"]["severity"]) == (300, "warning")
     assert rules["battery_low"]["params"] == {"below": 15.0, "clearAbove": 20.0}
 
