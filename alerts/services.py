@@ -102,12 +102,17 @@ _UPSERT = f"""
 INSERT INTO {Alert._meta.db_table} (id, created_at, updated_at, home_id, source, source_id, kind, severity,
     status, dedupe_key, title, data, occurrences, first_seen_at, last_seen_at, resolution, close_note,
     escalation_level)
-VALUES (%s, now(), now(), %s, %s, %s, %s, %s, 'open', %s, %s, %s::jsonb, %s, %s, %s, '', '', 0)
+SELECT r.id, now(), now(), r.home_id, r.source, r.source_id, r.kind, r.severity, 'open', r.dedupe_key, r.title,
+    r.data, r.occurrences, r.seen, r.seen, '', '', 0
+FROM jsonb_to_recordset(%s::jsonb) AS r(id uuid, home_id uuid, source text, source_id uuid, kind text,
+    severity text, dedupe_key text, title text, data jsonb, occurrences integer, seen timestamptz)
+ORDER BY r.home_id, r.dedupe_key
 ON CONFLICT (home_id, dedupe_key) WHERE (NOT (status = 'closed'))
 DO UPDATE SET occurrences = {Alert._meta.db_table}.occurrences + EXCLUDED.occurrences,
     last_seen_at = GREATEST({Alert._meta.db_table}.last_seen_at, EXCLUDED.last_seen_at),
     data = EXCLUDED.data, updated_at = now()
-RETURNING id, xmax = 0, kind, severity, status, title, source, source_id, occurrences, last_seen_at, resolution
+RETURNING id, xmax = 0, kind, severity, status, title, source, source_id, occurrences, last_seen_at, resolution,
+    home_id
 """
 _RETURNED = ("id", "inserted", "kind", "severity", "status", "title", "source", "source_id", "occurrences",
              "last_seen_at", "resolution")
@@ -127,18 +132,26 @@ def _merged(signals: list[Signal]) -> list[Signal]:
 
 @transaction.atomic
 def alerts_raise(signals: list[Signal]) -> list[dict]:
-    """Raise each signal now: a new alert, or one more occurrence of the open one. Returns what
-    each statement returned (alert id, whether it is new, its fields)."""
-    rows, events = [], []
+    """Raise each signal now: a new alert, or more occurrences of the open one, for the whole
+    list in one statement (the keys in one order, so two listeners lock them alike). Returns
+    what it returned for each alert (id, whether it is new, its fields)."""
+    merged = _merged(signals)
+    if not merged:
+        return []
+    document = json.dumps([
+        {"id": str(uuid.uuid4()), "home_id": str(signal.home_id), "source": signal.source,
+         "source_id": str(signal.source_id) if signal.source_id else None, "kind": signal.kind,
+         "severity": signal.severity, "dedupe_key": signal.key, "title": signal.title[:255], "data": signal.data,
+         "occurrences": signal.count, "seen": signal.seen.isoformat()} for signal in merged],
+        allow_nan=False, separators=(",", ":"))
     with connection.cursor() as cursor:
-        for signal in _merged(signals):
-            cursor.execute(_UPSERT, [uuid.uuid4(), signal.home_id, signal.source, signal.source_id, signal.kind,
-                                     signal.severity, signal.key, signal.title[:255],
-                                     json.dumps(signal.data, allow_nan=False), signal.count, signal.seen,
-                                     signal.seen])
-            row = dict(zip(_RETURNED, cursor.fetchone()))
-            rows.append(row)
-            events.append((signal.home_id, "alert:new" if row["inserted"] else "alert:update", alert_event(row)))
+        cursor.execute(_UPSERT, [document])
+        returned = cursor.fetchall()
+    rows, events = [], []
+    for values in returned:
+        row = dict(zip(_RETURNED, values[:-1]))
+        rows.append(row)
+        events.append((values[-1], "alert:new" if row["inserted"] else "alert:update", alert_event(row)))
     publish_many(events)
     # A new alert is told to the home's contacts (alerts.notify); a repeat is not told again.
     notify.plan([row["id"] for row in rows if row["inserted"]], step=0)
