@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from realtime.events import publish_many
 from veahome.errors import ApplicationError
+from veahome.renderers import camel_key
 from veahome.services import model_update
 
 from . import notify
@@ -340,11 +341,6 @@ def policy_update(*, home, **fields) -> NotificationPolicy:
     policy, _ = NotificationPolicy.objects.select_for_update().get_or_create(home=home)
     changed = model_update(instance=policy, data=fields)
     if changed:
-        publish_many([(home.pk, "notification-policy:update", {"changed": [_camel(name) for name in changed
+        publish_many([(home.pk, "notification-policy:update", {"changed": [camel_key(name) for name in changed
                                                                           if name != "updated_at"]})])
     return policy
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)

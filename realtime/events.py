@@ -1,8 +1,8 @@
 """`publish()`: the only way any process reaches a home's websocket clients.
 
-One Redis script per event does three things atomically: take the home's next event id
-(INCR), append the envelope to the home's bounded history stream (XADD, for resume), and
-PUBLISH it on the channel-layer group of the home. Because Redis runs the script as one
+One Redis script, for one event or a batch, does three things atomically for each event: take
+the home's next event id (INCR), append the envelope to the home's bounded history stream
+(XADD, for resume), and PUBLISH it on the channel-layer group of the home. Because Redis runs the script as one
 step, the order of ids, of the history and of live delivery is the same for every process.
 """
 import functools
@@ -19,34 +19,24 @@ from veahome import redis_store
 
 logger = logging.getLogger(__name__)
 
-# KEYS: seq, log, group channel. ARGV: envelope without its id (a JSON object), max history
-# length, history age in seconds, epoch ms. The live message is msgpack-packed here exactly as
-# channels-redis's RedisPubSubChannelLayer serializes {"type", "id", "text"} (no encryption,
-# no random prefix: see CHANNEL_LAYERS), so consumers get it as an ordinary layer message.
+# For each event in turn: KEYS seq, log, group channel; ARGV is max history length, history
+# age in seconds, epoch ms, then one envelope per event (a JSON object without its id). The live
+# message is msgpack-packed here exactly as channels-redis's RedisPubSubChannelLayer serializes
+# {"type", "id", "text"} (no encryption, no random prefix: see CHANNEL_LAYERS), so consumers get
+# it as an ordinary layer message. Returns the last event's id. One event (`publish`) or many
+# (`publish_many`, PUBLISH_CHUNK per call: Redis runs a script as one step) go the same way.
 PUBLISH_SCRIPT = """
-local id = redis.call('INCR', KEYS[1])
-local text = '{"id":' .. id .. ',' .. string.sub(ARGV[1], 2)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 't', ARGV[4], 'e', text)
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('PUBLISH', KEYS[3], cmsgpack.pack({type = 'home.event', id = id, text = text}))
-return id
-"""
-
-
-# The same for many events in one call (publish_many): KEYS are the three keys of each event
-# in turn; ARGV is max history length, history age, epoch ms, then one envelope per event.
-PUBLISH_MANY_SCRIPT = """
+local id = 0
 for i = 4, #ARGV do
   local k = (i - 4) * 3
-  local id = redis.call('INCR', KEYS[k + 1])
+  id = redis.call('INCR', KEYS[k + 1])
   local text = '{"id":' .. id .. ',' .. string.sub(ARGV[i], 2)
   redis.call('XADD', KEYS[k + 2], 'MAXLEN', '~', ARGV[1], id .. '-0', 't', ARGV[3], 'e', text)
   redis.call('EXPIRE', KEYS[k + 2], ARGV[2])
   redis.call('PUBLISH', KEYS[k + 3], cmsgpack.pack({type = 'home.event', id = id, text = text}))
 end
-return #ARGV - 3
+return id
 """
-# Events per PUBLISH_MANY_SCRIPT call: Redis runs a script as one step, so a call stays short.
 PUBLISH_CHUNK = 200
 
 
@@ -83,11 +73,6 @@ def _publish_script():
     return redis_store.feed().register_script(PUBLISH_SCRIPT)
 
 
-@functools.lru_cache(maxsize=1)
-def _publish_many_script():
-    return redis_store.feed().register_script(PUBLISH_MANY_SCRIPT)
-
-
 def envelope_tail(home_id: str, event: str, payload: str) -> str:
     """The envelope as a JSON object without its id; the script puts the id in front."""
     ts = json.dumps(timezone.now().isoformat())
@@ -95,13 +80,15 @@ def envelope_tail(home_id: str, event: str, payload: str) -> str:
 
 
 def script_args(home_id: str, event: str, payload: str) -> tuple[list, list]:
-    keys = [seq_key(home_id), log_key(home_id), group_channel(home_id)]
-    argv = [
-        envelope_tail(home_id, event, payload),
-        settings.REALTIME_HISTORY_MAXLEN,
-        settings.REALTIME_HISTORY_SECONDS,
-        int(time.time() * 1000),
-    ]
+    return _batch_args([(home_id, event, payload)])
+
+
+def _batch_args(prepared) -> tuple[list, list]:
+    """PUBLISH_SCRIPT's keys and arguments for (home id, event, payload) triples."""
+    keys, argv = [], [settings.REALTIME_HISTORY_MAXLEN, settings.REALTIME_HISTORY_SECONDS, int(time.time() * 1000)]
+    for home_id, event, payload in prepared:
+        keys += (seq_key(home_id), log_key(home_id), group_channel(home_id))
+        argv.append(envelope_tail(home_id, event, payload))
     return keys, argv
 
 
@@ -156,14 +143,10 @@ def publish_many(events) -> None:
 
     def send():
         try:
-            script = _publish_many_script()
+            script = _publish_script()
             pipe = redis_store.feed().pipeline(transaction=False)
             for start in range(0, len(prepared), PUBLISH_CHUNK):
-                keys, argv = [], [settings.REALTIME_HISTORY_MAXLEN, settings.REALTIME_HISTORY_SECONDS,
-                                  int(time.time() * 1000)]
-                for home_id, event, payload in prepared[start:start + PUBLISH_CHUNK]:
-                    keys += (seq_key(home_id), log_key(home_id), group_channel(home_id))
-                    argv.append(envelope_tail(home_id, event, payload))
+                keys, argv = _batch_args(prepared[start:start + PUBLISH_CHUNK])
                 script(keys=keys, args=argv, client=pipe)
             pipe.execute()
         except redis.RedisError:

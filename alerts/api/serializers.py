@@ -1,10 +1,10 @@
 """Alerts and alert rules as the app sees them."""
-from djangorestframework_camel_case.util import camelize
 from rest_framework import serializers
 
 from alerts.kinds import KINDS, MAX_DELAY_SECONDS
 from alerts.models import Alert, Channel, Contact, Notification, NotificationPolicy, Severity, default_routes
 from veahome.api import ModelSerializer, StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
+from veahome.renderers import camel_key
 
 
 class AlertSerializer(ModelSerializer):
@@ -62,9 +62,9 @@ class AlertRuleUpdateSerializer(serializers.Serializer):
         for name, value in params.items():
             spec = kind.params.get(name)
             # The client's own spelling of the key (the parser made it snake_case).
-            path = "params." + next(iter(camelize({name: None})))
+            path = "params." + camel_key(name)
             if spec is None:
-                known = ", ".join(next(iter(camelize({n: None}))) for n in kind.params) or "none"
+                known = ", ".join(camel_key(n) for n in kind.params) or "none"
                 errors[path] = [f"{kind.name} has no such setting (its settings: {known})."]
             elif not spec.low <= value <= spec.high:
                 errors[path] = [f"Must be between {spec.low:g} and {spec.high:g}."]

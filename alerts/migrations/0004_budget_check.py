@@ -1,21 +1,7 @@
-"""Register the energy-budget check with django-celery-beat's DatabaseScheduler: every 10
-minutes; one not started within 5 minutes is dropped (the next one does the same work)."""
+"""Register the energy-budget check: every 10 minutes."""
 from django.db import migrations
 
-NAME = "Check energy budgets"
-TASK = "alerts.check_budgets"
-
-
-def register(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every, _ = IntervalSchedule.objects.get_or_create(every=10, period="minutes")
-    PeriodicTask.objects.update_or_create(
-        name=NAME, defaults={"task": TASK, "interval": every, "enabled": True, "expire_seconds": 300})
-
-
-def unregister(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+from veahome.periodic import periodic_task
 
 
 class Migration(migrations.Migration):
@@ -24,4 +10,5 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(register, unregister)]
+    operations = [periodic_task(name="Check energy budgets", task="alerts.check_budgets", every=10, period="minutes",
+                                expire_seconds=300)]
